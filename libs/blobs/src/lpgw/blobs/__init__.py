@@ -1,0 +1,1 @@
+"""Media bytes in the JetStream object store, with a TTL."""

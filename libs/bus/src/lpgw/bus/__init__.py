@@ -1,0 +1,1 @@
+"""NATS JetStream bus: subjects, streams, event schemas, publish/consume with trace context."""

@@ -1,0 +1,94 @@
+"""Event schemas carried on the bus. Events are small: media travels as blob keys.
+
+Every event has a `schema_version`; consumers reject versions they do not know. Trace
+context and the job id also travel in NATS headers (see `lpgw.bus.tracing`).
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    schema_version: int = SCHEMA_VERSION
+
+
+class BlobRef(BaseModel):
+    """A stored media file: `key` in the media bucket, served at /stream/{key}."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    key: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class AiJob(Event):
+    """A batch AI request accepted by intake. `request` is the body to forward, model resolved."""
+
+    job_id: str
+    pipeline: str
+    model_id: str
+    request: dict[str, Any]
+    inputs: dict[str, BlobRef] = Field(default_factory=dict)
+    submitted_at: float
+    deadline: float
+    max_attempts: int = 3
+
+
+class JobError(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    status: int
+    message: str
+
+
+class JobResult(Event):
+    """The end of a job. On success `response` is the application-facing JSON, with every
+    media `url` already pointing at `/stream/{blob key}`; on failure `error` says why."""
+
+    job_id: str
+    ok: bool
+    response: dict[str, Any] | None = None
+    media: list[BlobRef] = Field(default_factory=list)
+    error: JobError | None = None
+    orchestrator: str | None = None
+    attempts: int = 0
+
+
+class Outcome(Event):
+    """One attempt of one job against one orchestrator."""
+
+    job_id: str
+    workload: Literal["ai", "transcode", "byoc", "live"]
+    pipeline: str
+    model_id: str
+    orchestrator: str
+    ok: bool
+    latency_ms: float
+    error_kind: str | None = None
+
+
+class SelectionRequest(Event):
+    job_id: str
+    capability: int
+    pipeline: str
+    model_id: str
+    exclude: list[str] = Field(default_factory=list)
+    limit: int = 5
+
+
+class Candidate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str
+    address: str
+    price_per_unit: int
+    pixels_per_unit: int
+    latency_ms: float
+    score: float
+
+
+class SelectionReply(Event):
+    candidates: list[Candidate]

@@ -1,0 +1,67 @@
+"""Every NATS subject, JetStream stream, consumer and object-store bucket, defined once.
+
+All names hang off a prefix so tests (and several gateways on one NATS) stay apart:
+`Names("t1234")` gives subjects `t1234.jobs.ai.text-to-image` and streams `T1234_JOBS`.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Names:
+    prefix: str = "lpgw"
+
+    # Subjects -------------------------------------------------------------------------------
+    def ai_job(self, pipeline: str) -> str:
+        """A batch AI job submitted by intake (stream JOBS, work queue)."""
+        return f"{self.prefix}.jobs.ai.{pipeline}"
+
+    @property
+    def ai_jobs(self) -> str:
+        return f"{self.prefix}.jobs.ai.*"
+
+    def result(self, job_id: str) -> str:
+        """The final result of one job (stream RESULTS); intake waits on it."""
+        return f"{self.prefix}.results.{job_id}"
+
+    @property
+    def results(self) -> str:
+        return f"{self.prefix}.results.*"
+
+    def outcome(self, workload: str) -> str:
+        """One attempt against one orchestrator (stream OUTCOMES); the selector learns from it."""
+        return f"{self.prefix}.outcomes.{workload}"
+
+    @property
+    def outcomes(self) -> str:
+        return f"{self.prefix}.outcomes.*"
+
+    @property
+    def select(self) -> str:
+        """Request/reply: "who should do this job" (served by the selector, queue group)."""
+        return f"{self.prefix}.selector.select"
+
+    # Streams, consumers, buckets -----------------------------------------------------------
+    @property
+    def _upper(self) -> str:
+        return self.prefix.upper().replace(".", "_").replace("-", "_")
+
+    @property
+    def jobs_stream(self) -> str:
+        return f"{self._upper}_JOBS"
+
+    @property
+    def results_stream(self) -> str:
+        return f"{self._upper}_RESULTS"
+
+    @property
+    def outcomes_stream(self) -> str:
+        return f"{self._upper}_OUTCOMES"
+
+    @property
+    def media_bucket(self) -> str:
+        return f"{self._upper}_MEDIA"
+
+    session_consumer: str = "session-ai"
+    selector_outcomes_consumer: str = "selector-outcomes"
+    selector_queue: str = "selector"

@@ -1,0 +1,1 @@
+"""Probabilistic micropayments: tickets, EV, fees, balances. Pure functions, no I/O."""

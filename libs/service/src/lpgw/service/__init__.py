@@ -1,0 +1,1 @@
+"""Service plumbing: settings, JSON logs, health, metrics, tracing."""

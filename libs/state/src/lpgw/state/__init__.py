@@ -1,0 +1,1 @@
+"""Redis connection and every key name."""

@@ -1,0 +1,1 @@
+"""Livepeer orchestrator wire protocol: protobuf messages, gRPC client, headers, signatures."""

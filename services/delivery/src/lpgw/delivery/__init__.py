@@ -1,0 +1,1 @@
+"""Serves results: re-hosted AI media, later HLS."""

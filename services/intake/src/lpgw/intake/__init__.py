@@ -1,0 +1,1 @@
+"""Public HTTP API: validates requests and turns them into jobs."""

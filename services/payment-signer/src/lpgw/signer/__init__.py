@@ -1,0 +1,1 @@
+"""Holds the gateway key; signs orchestrator requests and tickets."""

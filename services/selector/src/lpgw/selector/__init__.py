@@ -1,0 +1,1 @@
+"""Knows orchestrators: probes, prices, scores; answers who should do a job."""

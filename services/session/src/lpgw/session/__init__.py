@@ -1,0 +1,1 @@
+"""Does the work against orchestrators: failover, payment headers, results."""
