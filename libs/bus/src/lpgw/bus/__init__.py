@@ -1,1 +1,58 @@
-"""NATS JetStream bus: subjects, streams, event schemas, publish/consume with trace context."""
+"""NATS JetStream bus: subjects, streams, event schemas, publish/consume with trace context.
+
+`Bus`, `Consumer` and `Delivery` are loaded on first use, so that importing the event schemas or
+the error types (as pure modules do) does not import the NATS client.
+"""
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from lpgw.bus.errors import BusError, BusTimeout, InvalidMessage, NoResponders, RemoteError
+from lpgw.bus.events import (
+    SCHEMA_VERSION,
+    AiJob,
+    BlobRef,
+    Candidate,
+    Event,
+    JobError,
+    JobResult,
+    Outcome,
+    SelectionReply,
+    SelectionRequest,
+)
+from lpgw.bus.subjects import Names
+
+if TYPE_CHECKING:
+    from lpgw.bus.client import Bus
+    from lpgw.bus.consumer import Consumer, Delivery
+
+_LAZY = {"Bus": "lpgw.bus.client", "Consumer": "lpgw.bus.consumer", "Delivery": "lpgw.bus.consumer"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'lpgw.bus' has no attribute {name!r}")
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AiJob",
+    "BlobRef",
+    "Bus",
+    "BusError",
+    "BusTimeout",
+    "Candidate",
+    "Consumer",
+    "Delivery",
+    "Event",
+    "InvalidMessage",
+    "JobError",
+    "JobResult",
+    "Names",
+    "NoResponders",
+    "Outcome",
+    "RemoteError",
+    "SelectionReply",
+    "SelectionRequest",
+]

@@ -1,1 +1,1 @@
-"""Local stack: runs NATS, Valkey, services and devnet orchestrators as supervised child processes."""
+"""Local stack: runs NATS, Valkey, services and devnet orchestrators as supervised children."""

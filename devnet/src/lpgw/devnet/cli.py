@@ -1,0 +1,53 @@
+"""Command-line flags mirroring DevnetSettings; a given flag overrides the environment."""
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+from lpgw.devnet.settings import DevnetSettings
+
+
+def _model_price(text: str) -> tuple[str, str]:
+    model, sep, price = text.rpartition("=")
+    if not sep or not model:
+        raise argparse.ArgumentTypeError("expected MODEL=WEI")
+    return model, price
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lpgw-devnet",
+        description="A test Livepeer orchestrator serving text-to-image (gRPC + HTTP, one port).",
+        argument_default=argparse.SUPPRESS,
+    )
+    p.add_argument("--host", help="listen address (DEVNET_HOST, default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="listen port, 0 = free port (DEVNET_PORT, 8950)")
+    p.add_argument("--service-host", help="host in the service URI (DEVNET_SERVICE_HOST)")
+    p.add_argument("--plain", action="store_true", help="http:// service URI, h2c + HTTP/1.1")
+    p.add_argument("--models", help="comma-separated text-to-image models (DEVNET_MODELS)")
+    p.add_argument("--price", help="wei per pixels-per-unit units, every model (DEVNET_PRICE)")
+    p.add_argument("--pixels-per-unit", type=int, help="price denominator (DEVNET_PIXELS_PER_UNIT)")
+    p.add_argument(
+        "--model-price",
+        type=_model_price,
+        action="append",
+        metavar="MODEL=WEI",
+        help="price of one model, repeatable (DEVNET_MODEL_PRICES as a JSON object)",
+    )
+    p.add_argument("--transcoding-price", help="price without capabilities (wei per unit)")
+    p.add_argument("--latency-ms", type=int, help="added latency per job (DEVNET_LATENCY_MS)")
+    p.add_argument("--failure-rate", type=float, help="0..1 share of jobs failing with 500")
+    p.add_argument("--failure-seed", type=int, help="seed of the failure RNG")
+    p.add_argument("--capacity", type=int, help="concurrent jobs per model (DEVNET_CAPACITY, 4)")
+    p.add_argument("--key-hex", help="orchestrator key hex; prefer DEVNET_KEY_HEX (ps shows argv)")
+    p.add_argument("--max-image-side", type=int, help="largest width/height (2048)")
+    return p
+
+
+def load_settings(argv: Sequence[str] | None = None) -> DevnetSettings:
+    """Environment first, then the flags given on the command line."""
+    overrides: dict[str, Any] = vars(parser().parse_args(argv))
+    pairs = overrides.pop("model_price", None)
+    if pairs is not None:
+        overrides["model_prices"] = dict(pairs)
+    return DevnetSettings(**overrides)

@@ -1,0 +1,86 @@
+"""The plain HTTP side of the devnet and the one place errors become HTTP statuses."""
+
+from lpgw.devnet.errors import (
+    DevnetError,
+    InjectedFailure,
+    InsufficientCapacity,
+    InvalidParameters,
+    RequestDecodeError,
+)
+from lpgw.devnet.node import Node
+from lpgw.devnet.text_to_image import RequestHeaders, TextToImage
+from lpgw.wire.errors import MalformedPayment, MalformedSegment, SegmentCredentialError, WireError
+from lpgw.wire.headers import AUTHORIZATION_HEADER, PAYMENT_HEADER, SEGMENT_HEADER
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+MAX_BODY_BYTES = 2**20
+
+Refusal = DevnetError | WireError
+
+_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (RequestDecodeError, 400),
+    (InvalidParameters, 400),
+    (MalformedPayment, 402),
+    (MalformedSegment, 403),
+    (SegmentCredentialError, 403),
+    (InsufficientCapacity, 503),
+    (InjectedFailure, 500),
+)
+
+
+def status_for(error: Refusal) -> int:
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+def error_response(error: Refusal) -> Response:
+    """Reference style: text/plain, the message and a newline."""
+    return PlainTextResponse(f"{error}\n", status_code=status_for(error))
+
+
+async def _body(request: Request) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise RequestDecodeError(f"request body larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def http_app(node: Node) -> Starlette:
+    text_to_image = TextToImage(node)
+
+    async def post_text_to_image(request: Request) -> Response:
+        headers = RequestHeaders(
+            segment=request.headers.get(SEGMENT_HEADER, ""),
+            payment=request.headers.get(PAYMENT_HEADER, ""),
+            authorization=request.headers.get(AUTHORIZATION_HEADER, ""),
+        )
+        try:
+            return JSONResponse(await text_to_image.handle(await _body(request), headers))
+        except (DevnetError, WireError) as error:
+            return error_response(error)
+
+    async def get_stream(request: Request) -> Response:
+        stored = node.media.get(request.path_params["request_id"], request.path_params["file"])
+        if stored is None:
+            return PlainTextResponse("404 page not found\n", status_code=404)
+        return Response(stored.data, media_type=stored.content_type)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "address": node.key.checksum_address})
+
+    return Starlette(
+        routes=[
+            Route("/text-to-image", post_text_to_image, methods=["POST"]),
+            Route("/stream/{request_id}/{file:path}", get_stream, methods=["GET"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )

@@ -1,0 +1,83 @@
+"""Start a devnet as a child process and learn its URL from the ready line.
+
+For test suites and demo scripts: the devnet is always its own process, as it is in use.
+"""
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+READY_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 8.0
+
+
+class DevnetStartFailed(RuntimeError):
+    """The process exited or stayed silent before printing its ready line."""
+
+
+@dataclass
+class RunningDevnet:
+    url: str
+    port: int
+    address: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def tls(self) -> bool:
+        return self.url.startswith("https://")
+
+    def stop(self) -> int:
+        """SIGTERM, then SIGKILL if it does not exit in time; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return self.process.returncode
+
+
+def _child_environment() -> dict[str, str]:
+    """The caller's environment minus DEVNET_* so only the given flags configure the child."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("DEVNET_")}
+
+
+def start_devnet(
+    args: Sequence[str], log_path: Path, timeout: float = READY_TIMEOUT_S
+) -> RunningDevnet:
+    """Run `python -m lpgw.devnet.main --port 0 *args`; stderr (JSON logs) goes to `log_path`."""
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "lpgw.devnet.main", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            env=_child_environment(),
+        )
+    stdout = process.stdout
+    assert stdout is not None
+    readable, _, _ = select.select([stdout], [], [], timeout)
+    line = stdout.readline() if readable else b""
+    try:
+        event = json.loads(line)
+        if event.get("event") != "devnet_ready":
+            raise ValueError("not a ready line")
+    except ValueError as exc:
+        RunningDevnet("", 0, "", process, log_path).stop()
+        raise DevnetStartFailed(f"devnet did not start; see {log_path}") from exc
+    return RunningDevnet(
+        url=event["url"],
+        port=int(event["port"]),
+        address=event["address"],
+        process=process,
+        log_path=log_path,
+    )

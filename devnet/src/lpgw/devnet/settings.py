@@ -1,0 +1,74 @@
+"""Every knob of the devnet, from DEVNET_* environment variables; CLI flags override them."""
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_MODELS = ("stabilityai/sdxl-turbo", "ByteDance/SDXL-Lightning")
+
+
+class DevnetSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DEVNET_", extra="forbid")
+
+    host: str = Field("127.0.0.1", description="Listen address.")
+    port: int = Field(8950, ge=0, le=65535, description="Listen port; 0 picks a free one.")
+    service_host: str | None = Field(
+        None,
+        description="Host in the service URI; default the listen host (127.0.0.1 if wildcard).",
+    )
+    plain: bool = Field(False, description="Serve h2c + HTTP/1.1 (http:// URI) instead of TLS.")
+    models: Annotated[list[str], NoDecode] = Field(
+        list(DEFAULT_MODELS), description="Text-to-image models served (comma-separated)."
+    )
+    price: Decimal = Field(
+        Decimal(1000), ge=0, description="Text-to-image price in wei per pixels-per-unit units."
+    )
+    pixels_per_unit: int = Field(1, ge=1, description="Denominator of every configured price.")
+    model_prices: dict[str, Decimal] = Field(
+        default_factory=dict, description="Per-model price overrides (JSON object model -> wei)."
+    )
+    transcoding_price: Decimal = Field(
+        Decimal(0), ge=0, description="Price reported without capabilities (wei per unit)."
+    )
+    latency_ms: int = Field(0, ge=0, description="Added latency of each text-to-image job.")
+    failure_rate: float = Field(
+        0.0, ge=0.0, le=1.0, description="Probability a job answers 500 `devnet injected failure`."
+    )
+    failure_seed: int | None = Field(None, description="Seed of the failure RNG (reproducible).")
+    capacity: int = Field(4, ge=0, description="Concurrent text-to-image jobs per model.")
+    key_hex: SecretStr | None = Field(
+        None, description="Orchestrator secp256k1 key (hex); default a fresh key per start."
+    )
+    max_image_side: int = Field(2048, ge=1, description="Largest accepted width or height.")
+    media_store_bytes: int = Field(256 * 2**20, ge=1, description="Memory kept for results.")
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _split_models(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [model.strip() for model in value.split(",") if model.strip()]
+        return value
+
+    @field_validator("model_prices")
+    @classmethod
+    def _non_negative(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        if any(price < 0 for price in value.values()):
+            raise ValueError("prices are non-negative")
+        return value
+
+    def model_price(self, model: str) -> Fraction:
+        """Wei per unit for `model` as an exact rational."""
+        return Fraction(self.model_prices.get(model, self.price)) / self.pixels_per_unit
+
+    @property
+    def transcoding_price_per_unit(self) -> Fraction:
+        return Fraction(self.transcoding_price) / self.pixels_per_unit
+
+    @property
+    def uri_host(self) -> str:
+        if self.service_host:
+            return self.service_host
+        return "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host

@@ -1,0 +1,135 @@
+"""`lpgw-stack run`: the whole gateway on one machine; `lpgw-stack demo`: one request through it.
+
+`run` starts NATS and Valkey from their pip-installed binaries, the five services and two devnet
+orchestrators as supervised children, prints where everything answers, and stops every child on
+Ctrl-C or SIGTERM (children also die with the launcher if it is killed outright).
+"""
+
+import argparse
+import json
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from lpgw.stack.process import StackError, Supervisor
+from lpgw.stack.servers import start_nats, start_valkey
+from lpgw.stack.settings import StackSettings
+from lpgw.stack.topology import DevnetSpec, Gateway, Ports, start_devnet, start_gateway
+
+DEMO_REQUEST = {"prompt": "a lighthouse on a cliff at dawn", "width": 512, "height": 512, "seed": 7}
+
+
+def run(settings: StackSettings) -> int:
+    data = settings.data_dir.resolve()
+    stop_requested = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with Supervisor(log_dir=data / "logs") as supervisor:
+        try:
+            gateway = _start(supervisor, settings, data)
+        except StackError as exc:
+            print(f"lpgw-stack: could not start: {exc}", file=sys.stderr)
+            return 1
+        _announce(gateway, data, settings)
+        while not stop_requested:
+            time.sleep(0.5)
+        print("\nstopping every process ...", file=sys.stderr)
+    return 0
+
+
+def _start(supervisor: Supervisor, settings: StackSettings, data: Path) -> Gateway:
+    nats_url = start_nats(supervisor, data / "nats", port=settings.nats_port)
+    redis_url = start_valkey(supervisor, data / "valkey", port=settings.redis_port)
+    devnets = [
+        DevnetSpec("devnet-a", settings.devnet_a_price, port=settings.devnet_a_port),
+        DevnetSpec("devnet-b", settings.devnet_b_price, port=settings.devnet_b_port),
+    ]
+    orchestrators = {spec.name: start_devnet(supervisor, spec) for spec in devnets}
+    ports = Ports(
+        intake=settings.intake_port,
+        delivery=settings.delivery_port,
+        signer=settings.signer_port,
+        selector=settings.selector_port,
+        session=settings.session_port,
+    )
+    gateway = start_gateway(
+        supervisor,
+        nats_url=nats_url,
+        redis_url=redis_url,
+        prefix=settings.prefix,
+        data_dir=data,
+        ports=ports,
+        orchestrators=list(orchestrators.values()),
+    )
+    gateway.orchestrators = orchestrators
+    return gateway
+
+
+def _announce(gateway: Gateway, data: Path, settings: StackSettings) -> None:
+    lines = [
+        "",
+        "lpgw is running. Ctrl-C stops every process.",
+        f"  AI API (intake)       {gateway.intake_url}",
+        f"  media (delivery)      {gateway.delivery_url}/stream/{{request}}/{{file}}",
+        f"  payment-signer        {gateway.signer_url}  (bearer token in {gateway.signer_token_file})",
+        f"  NATS                  nats://127.0.0.1:{settings.nats_port}",
+        f"  Valkey                redis://127.0.0.1:{settings.redis_port}/0",
+    ]
+    lines += [f"  orchestrator {name:<8} {url}" for name, url in gateway.orchestrators.items()]
+    lines += [
+        f"  logs                  {data / 'logs'}",
+        "",
+        "Try it (or run `make demo`):",
+        f"  curl -s {gateway.intake_url}/text-to-image -H 'Content-Type: application/json' \\",
+        f"       -d '{json.dumps(DEMO_REQUEST)}'",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def demo(url: str) -> int:
+    """Send one text-to-image request and say where the image is and who made it."""
+    request = urllib.request.Request(
+        f"{url}/text-to-image",
+        data=json.dumps(DEMO_REQUEST).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=130) as response:
+            body = json.load(response)
+            orchestrator = response.headers.get("X-Orchestrator-Url", "(not reported)")
+    except urllib.error.HTTPError as exc:
+        print(f"the gateway answered {exc.code}: {exc.read().decode(errors='replace')}")
+        return 1
+    except urllib.error.URLError as exc:
+        print(f"cannot reach the gateway at {url} ({exc.reason}); is `make run` running?")
+        return 1
+    elapsed = time.monotonic() - started
+    for image in body["images"]:
+        print(f"image:        {image['url']}  (seed {image['seed']})")
+    print(f"orchestrator: {orchestrator}")
+    print(f"took:         {elapsed:.2f} s")
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="lpgw-stack", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="start the whole gateway locally (settings: STACK_* variables)")
+    demo_parser = commands.add_parser("demo", help="send a text-to-image request to a running gateway")
+    demo_parser.add_argument("--url", default=None, help="intake URL (default from STACK_INTAKE_PORT)")
+    args = parser.parse_args()
+    settings = StackSettings()
+    if args.command == "run":
+        sys.exit(run(settings))
+    sys.exit(demo(args.url or f"http://127.0.0.1:{settings.intake_port}"))

@@ -1,0 +1,134 @@
+"""The gateway's process layout: which children run, with which settings, in which order.
+
+`make run` and the end-to-end tests start the same topology, so what the tests check is what a
+user runs. Servers (NATS, Valkey) are started separately by the caller and passed in by URL.
+"""
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lpgw.stack.ports import free_port
+from lpgw.stack.process import Supervisor
+from lpgw.stack.readiness import http_ok
+
+HOST = "127.0.0.1"
+SERVICES = ("payment-signer", "delivery", "selector", "session", "intake")
+
+
+@dataclass(frozen=True)
+class DevnetSpec:
+    """One devnet orchestrator: its name, price (wei per unit) and extra `lpgw-devnet` flags."""
+
+    name: str
+    price: int
+    plain: bool = False
+    port: int | None = None
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ports:
+    intake: int = 8935
+    delivery: int = 8937
+    signer: int = 8939
+    selector: int = 8940
+    session: int = 8941
+
+    @classmethod
+    def free(cls) -> "Ports":
+        return cls(*(free_port(HOST) for _ in range(5)))
+
+
+@dataclass
+class Gateway:
+    """Where the running gateway answers."""
+
+    intake_url: str
+    delivery_url: str
+    signer_url: str
+    signer_token_file: Path
+    health_urls: dict[str, str]
+    orchestrators: dict[str, str] = field(default_factory=dict)
+
+
+def script(name: str) -> str:
+    """A console script of this environment (they sit beside the interpreter)."""
+    return str(Path(sys.executable).parent / name)
+
+
+def start_devnet(supervisor: Supervisor, spec: DevnetSpec) -> str:
+    port = spec.port or free_port(HOST)
+    scheme = "http" if spec.plain else "https"
+    url = f"{scheme}://{HOST}:{port}"
+    argv = [script("lpgw-devnet"), "--port", str(port), "--price", str(spec.price)]
+    argv += ["--plain"] if spec.plain else []
+    supervisor.start(spec.name, [*argv, *spec.flags], ready=http_ok(f"{url}/healthz"))
+    return url
+
+
+def start_gateway(
+    supervisor: Supervisor,
+    *,
+    nats_url: str,
+    redis_url: str,
+    prefix: str,
+    data_dir: Path,
+    ports: Ports,
+    orchestrators: list[str],
+    overrides: dict[str, dict[str, str]] | None = None,
+) -> Gateway:
+    """Start the five services (signer first: the selector needs its signature) and wait until
+    each answers /healthz. `overrides` adds environment variables per service name."""
+    overrides = overrides or {}
+    signer_dir = data_dir / "signer"
+    token_file = signer_dir / "token"
+    common = {
+        "NATS_URL": nats_url,
+        "REDIS_URL": redis_url,
+        "BUS_PREFIX": prefix,
+        "HTTP_HOST": HOST,
+        "LPGW_ENV": "dev",
+    }
+    signer_url = f"http://{HOST}:{ports.signer}"
+    delivery_url = f"http://{HOST}:{ports.delivery}"
+    signer_client = {"SIGNER_URL": signer_url, "SIGNER_TOKEN_FILE": str(token_file)}
+    env: dict[str, dict[str, str]] = {
+        "payment-signer": {
+            "HTTP_PORT": str(ports.signer),
+            "SIGNER_DATA_DIR": str(signer_dir),
+            "SIGNER_DEV_KEY": "true",
+            "SIGNER_TOKEN_FILE": str(token_file),
+        },
+        "delivery": {"HTTP_PORT": str(ports.delivery)},
+        "selector": {
+            "HTTP_PORT": str(ports.selector),
+            "SELECTOR_ORCHESTRATORS": ",".join(orchestrators),
+            **signer_client,
+        },
+        "session": {"HTTP_PORT": str(ports.session), **signer_client},
+        "intake": {"HTTP_PORT": str(ports.intake), "INTAKE_MEDIA_BASE_URL": delivery_url},
+    }
+    port_of = {
+        "payment-signer": ports.signer,
+        "delivery": ports.delivery,
+        "selector": ports.selector,
+        "session": ports.session,
+        "intake": ports.intake,
+    }
+    health: dict[str, str] = {}
+    for name in SERVICES:
+        health[name] = f"http://{HOST}:{port_of[name]}/healthz"
+        supervisor.start(
+            name,
+            [script(f"lpgw-{name}")],
+            env={**common, **env[name], **overrides.get(name, {})},
+            ready=http_ok(health[name]),
+        )
+    return Gateway(
+        intake_url=f"http://{HOST}:{ports.intake}",
+        delivery_url=delivery_url,
+        signer_url=signer_url,
+        signer_token_file=token_file,
+        health_urls=health,
+    )

@@ -1,0 +1,110 @@
+"""The selector process: probe orchestrators, answer `select`, learn from OUTCOMES.
+
+Start order: settings → logs → NATS (retried until up) and Redis → streams declared → HTTP
+health server → gateway identity from the signer → probe loop, `select` responder and
+OUTCOMES consumer. SIGTERM stops the probe loop, the responder and the consumer (in-flight
+messages finish or are redelivered), then the HTTP server.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+import httpx
+from lpgw.bus import Bus, BusTimeout, Names
+from lpgw.bus.events import Outcome, SelectionRequest
+from lpgw.selector.probing import Prober
+from lpgw.selector.selection import Selection
+from lpgw.selector.settings import SelectorSettings
+from lpgw.selector.signer_client import bearer_token, fetch_identity
+from lpgw.selector.store import OrchestratorStore
+from lpgw.service.health import Readiness
+from lpgw.service.logs import configure_logging
+from lpgw.service.observability import health_routes, setup_tracing
+from lpgw.service.runner import run_service, serve_http
+from lpgw.service.settings import load_settings
+from lpgw.state import Keys, connect, ping
+from lpgw.wire.client import OrchestratorClient
+from starlette.applications import Starlette
+
+logger = logging.getLogger("lpgw.selector")
+
+SERVICE = "selector"
+
+
+async def connect_bus(url: str, names: Names, stop: asyncio.Event) -> Bus | None:
+    """Retry until NATS answers; None if asked to stop first."""
+    while not stop.is_set():
+        try:
+            return await Bus.connect(url, names, client_name=SERVICE, connect_timeout=5.0)
+        except BusTimeout:
+            logger.warning("nats_unavailable", extra={"url": url})
+    return None
+
+
+async def run(stop: asyncio.Event, settings: SelectorSettings | None = None) -> None:
+    settings = settings if settings is not None else load_settings(SelectorSettings)
+    configure_logging(SERVICE, settings.log_level)
+    tracer = setup_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
+    token = bearer_token(settings.signer_token, settings.signer_token_file)
+    names, keys = Names(settings.bus_prefix), Keys(settings.bus_prefix)
+    bus = await connect_bus(settings.nats_url, names, stop)
+    if bus is None:
+        return
+    redis = await connect(settings.redis_url)
+    identity_ready = asyncio.Event()
+    readiness = Readiness()
+    readiness.add("nats", lambda: _true_if(bus.is_connected))
+    readiness.add("redis", lambda: ping(redis))
+    readiness.add("signer", lambda: _true_if(identity_ready.is_set()))
+    app = Starlette(routes=health_routes(readiness))
+    http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
+    try:
+        await bus.declare()
+        async with httpx.AsyncClient() as client:
+            identity = await fetch_identity(client, settings.signer_url, token, stop)
+        if identity is None:
+            return
+        identity_ready.set()
+        store = OrchestratorStore(redis, keys)
+        prober = Prober(
+            OrchestratorClient(),
+            store,
+            settings.orchestrator_urls,
+            identity,
+            timeout_s=settings.selector_probe_timeout_s,
+        )
+        selection = Selection(store, stale_after_s=settings.stale_after_s)
+        probing = asyncio.create_task(prober.run(settings.selector_probe_interval_s, stop))
+        responder = await bus.serve(
+            names.select, names.selector_queue, SelectionRequest, selection.select
+        )
+        consumer = await bus.consume(
+            stream=names.outcomes_stream,
+            durable=names.selector_outcomes_consumer,
+            filter_subject=names.outcomes,
+            model=Outcome,
+            handler=selection.on_outcome,
+        )
+        logger.info("selector_started", extra={"orchestrators": settings.orchestrator_urls})
+        await stop.wait()
+        await responder.unsubscribe()
+        await consumer.stop()
+        probing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await probing
+    finally:
+        stop.set()
+        await http
+        await bus.close()
+        await redis.aclose()
+        if tracer is not None:
+            tracer.shutdown()
+
+
+async def _true_if(condition: bool) -> bool:
+    return condition
+
+
+def main() -> None:
+    run_service(run)

@@ -1,0 +1,87 @@
+"""The selector's bus handlers: answer `select` requests and learn from OUTCOMES.
+
+Both read and write Redis only, so any number of replicas can serve the queue group and
+consume the outcomes together.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+
+from lpgw.bus.consumer import Delivery
+from lpgw.bus.events import Candidate, Outcome, SelectionReply, SelectionRequest
+from lpgw.selector.ranking import Strategy, rank
+from lpgw.selector.store import OrchestratorStore
+
+logger = logging.getLogger("lpgw.selector.selection")
+
+
+class Selection:
+    def __init__(
+        self,
+        store: OrchestratorStore,
+        *,
+        stale_after_s: float | None,
+        strategy: Strategy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._stale_after_s = stale_after_s
+        self._strategy = strategy
+        self._clock = clock
+
+    async def select(self, request: SelectionRequest) -> SelectionReply:
+        records = await self._store.all()
+        stats = await self._store.stats(
+            [r.url for r in records], request.pipeline, request.model_id
+        )
+        ranked = rank(
+            records,
+            stats,
+            request,
+            now=self._clock(),
+            stale_after_s=self._stale_after_s,
+            strategy=self._strategy,
+        )
+        logger.info(
+            "selection_answered",
+            extra={
+                "job_id": request.job_id,
+                "pipeline": request.pipeline,
+                "model_id": request.model_id,
+                "known": len(records),
+                "candidates": [r.url for r in ranked],
+            },
+        )
+        return SelectionReply(
+            candidates=[
+                Candidate(
+                    url=r.url,
+                    address=r.address,
+                    price_per_unit=r.price_per_unit,
+                    pixels_per_unit=r.pixels_per_unit,
+                    latency_ms=r.latency_ms,
+                    score=r.score,
+                )
+                for r in ranked
+            ]
+        )
+
+    async def on_outcome(self, outcome: Outcome, delivery: Delivery) -> None:
+        stats = await self._store.record_outcome(
+            outcome.orchestrator,
+            outcome.pipeline,
+            outcome.model_id,
+            ok=outcome.ok,
+            latency_ms=outcome.latency_ms,
+        )
+        logger.info(
+            "outcome_recorded",
+            extra={
+                "job_id": outcome.job_id,
+                "orchestrator": outcome.orchestrator,
+                "ok": outcome.ok,
+                "error_kind": outcome.error_kind,
+                "success_rate": round(stats.success_rate, 4),
+            },
+        )

@@ -1,0 +1,111 @@
+"""The session process: work AI jobs from JOBS against orchestrators.
+
+Start order: settings → logs → NATS (retried until up) and Redis → streams declared → HTTP
+health server → gateway identity from the signer → blob store → JOBS consumer. SIGTERM stops
+the consumer first (no new jobs; in-flight jobs get a grace period, unfinished ones are left
+unacknowledged and JetStream redelivers them), then the HTTP server.
+"""
+
+import asyncio
+import logging
+
+from lpgw.blobs import BlobStore
+from lpgw.bus import AiJob, Bus, BusTimeout, Names
+from lpgw.service.health import Readiness
+from lpgw.service.logs import configure_logging
+from lpgw.service.observability import health_routes, setup_tracing
+from lpgw.service.runner import run_service, serve_http
+from lpgw.service.settings import load_settings
+from lpgw.session.ai_worker import AiWorker, new_http_client
+from lpgw.session.jobs import JobLimits, JobRunner
+from lpgw.session.orchestrator_info import OrchestratorInfos
+from lpgw.session.settings import SessionSettings
+from lpgw.session.signer_client import bearer_token, fetch_identity
+from lpgw.state import Keys, connect, ping
+from lpgw.wire.client import OrchestratorClient
+from starlette.applications import Starlette
+
+logger = logging.getLogger("lpgw.session")
+
+SERVICE = "session"
+STOP_GRACE_S = 20.0
+
+
+async def connect_bus(url: str, names: Names, stop: asyncio.Event) -> Bus | None:
+    """Retry until NATS answers; None if asked to stop first."""
+    while not stop.is_set():
+        try:
+            return await Bus.connect(url, names, client_name=SERVICE, connect_timeout=5.0)
+        except BusTimeout:
+            logger.warning("nats_unavailable", extra={"url": url})
+    return None
+
+
+async def run(stop: asyncio.Event, settings: SessionSettings | None = None) -> None:
+    settings = settings if settings is not None else load_settings(SessionSettings)
+    configure_logging(SERVICE, settings.log_level)
+    tracer = setup_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
+    token = bearer_token(settings.signer_token, settings.signer_token_file)
+    names, keys = Names(settings.bus_prefix), Keys(settings.bus_prefix)
+    bus = await connect_bus(settings.nats_url, names, stop)
+    if bus is None:
+        return
+    redis = await connect(settings.redis_url)
+    working = asyncio.Event()
+    readiness = Readiness()
+    readiness.add("nats", lambda: _true_if(bus.is_connected))
+    readiness.add("redis", lambda: ping(redis))
+    readiness.add("consumer", lambda: _true_if(working.is_set()))
+    app = Starlette(routes=health_routes(readiness))
+    http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
+    try:
+        await bus.declare()
+        async with new_http_client() as client:
+            identity = await fetch_identity(client, settings.signer_url, token, stop)
+            if identity is None:
+                return
+            media = await BlobStore.open(
+                bus.js, bucket=names.media_bucket, ttl_s=settings.session_media_ttl_s
+            )
+            runner = JobRunner(
+                bus=bus,
+                redis=redis,
+                keys=keys,
+                media=media,
+                infos=OrchestratorInfos(OrchestratorClient(), identity),
+                worker=AiWorker(client),
+                limits=JobLimits(
+                    max_attempts=settings.session_max_attempts,
+                    attempt_timeout_s=settings.session_attempt_timeout_s,
+                    keepalive_s=settings.session_ack_wait_s / 3,
+                ),
+            )
+            consumer = await bus.consume(
+                stream=names.jobs_stream,
+                durable=names.session_consumer,
+                filter_subject=names.ai_jobs,
+                model=AiJob,
+                handler=runner.handle,
+                ack_wait=settings.session_ack_wait_s,
+                concurrency=settings.session_concurrency,
+            )
+            working.set()
+            logger.info("session_started", extra={"concurrency": settings.session_concurrency})
+            await stop.wait()
+            working.clear()
+            await consumer.stop(STOP_GRACE_S)
+    finally:
+        stop.set()
+        await http
+        await bus.close()
+        await redis.aclose()
+        if tracer is not None:
+            tracer.shutdown()
+
+
+async def _true_if(condition: bool) -> bool:
+    return condition
+
+
+def main() -> None:
+    run_service(run)

@@ -1,0 +1,80 @@
+"""Result media: find the orchestrator's media URLs in a response and re-host them.
+
+An orchestrator's result URLs point at its in-memory store (fetch promptly, wire.md §7.4) or
+are `data:` URLs. The gateway stores each file as blob "{job_id}/{n}.png" and rewrites the
+response so that every `images[n].url` is "/stream/{job_id}/{n}.png"; other fields (seed,
+nsfw) are kept as they are.
+"""
+
+import base64
+import binascii
+import copy
+from typing import Any
+from urllib.parse import unquote_to_bytes, urljoin
+
+from lpgw.session.failures import InvalidResponse, MediaUnavailable
+
+DEFAULT_IMAGE_TYPE = "image/png"
+
+
+def blob_key(job_id: str, n: int) -> str:
+    return f"{job_id}/{n}.png"
+
+
+def public_url(key: str) -> str:
+    """Where delivery serves a blob; intake prefixes it with its media base URL."""
+    return f"/stream/{key}"
+
+
+def media_urls(response: object) -> list[str]:
+    """`images[].url` of an ImageResponse; anything else is an invalid response."""
+    if not isinstance(response, dict):
+        raise InvalidResponse("response is not a JSON object")
+    images = response.get("images")
+    if not isinstance(images, list) or not images:
+        raise InvalidResponse("response has no images")
+    urls: list[str] = []
+    for image in images:
+        url = image.get("url") if isinstance(image, dict) else None
+        if not isinstance(url, str) or not url:
+            raise InvalidResponse("an image has no url")
+        urls.append(url)
+    return urls
+
+
+def absolute_url(transcoder: str, url: str) -> str:
+    """Orchestrators send absolute URLs; a relative one is taken against the service URI."""
+    return urljoin(transcoder.rstrip("/") + "/", url)
+
+
+def is_data_url(url: str) -> bool:
+    return url[:5].lower() == "data:"
+
+
+def decode_data_url(url: str) -> tuple[bytes, str]:
+    """(bytes, media type) of an RFC 2397 `data:` URL."""
+    header, sep, payload = url[5:].partition(",")
+    if not sep:
+        raise MediaUnavailable("malformed data URL")
+    params = header.split(";")
+    media_type = params[0] or "text/plain"
+    if "base64" in (p.strip().lower() for p in params[1:]):
+        try:
+            return base64.b64decode(payload, validate=True), media_type
+        except binascii.Error as exc:
+            raise MediaUnavailable("data URL is not valid base64") from exc
+    return unquote_to_bytes(payload), media_type
+
+
+def image_content_type(received: str | None) -> str:
+    """Keep an image/* type the orchestrator sent; otherwise these files are PNGs."""
+    media_type = (received or "").split(";")[0].strip().lower()
+    return media_type if media_type.startswith("image/") else DEFAULT_IMAGE_TYPE
+
+
+def rewrite_response(response: dict[str, Any], job_id: str) -> dict[str, Any]:
+    """A copy of the response whose image URLs point at the gateway's blobs."""
+    rewritten = copy.deepcopy(response)
+    for n, image in enumerate(rewritten["images"]):
+        image["url"] = public_url(blob_key(job_id, n))
+    return rewritten

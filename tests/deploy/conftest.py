@@ -1,0 +1,143 @@
+"""What the deploy files must agree with: the workspace's console scripts and the contract.
+
+The contract's environment variables, console scripts and ports are restated here because the
+deploy files must follow them; the console scripts are read from the members' pyproject files,
+so a renamed script breaks these tests.
+"""
+
+import tomllib
+from pathlib import Path
+from collections.abc import Callable
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+COMMON_ENV = frozenset(
+    {
+        "NATS_URL",
+        "REDIS_URL",
+        "BUS_PREFIX",
+        "HTTP_HOST",
+        "HTTP_PORT",
+        "LOG_LEVEL",
+        "LPGW_ENV",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    }
+)
+SIGNER_CLIENT_ENV = frozenset({"SIGNER_URL", "SIGNER_TOKEN", "SIGNER_TOKEN_FILE"})
+
+CONTRACT_ENV: dict[str, frozenset[str]] = {
+    "intake": COMMON_ENV
+    | {
+        "INTAKE_MEDIA_BASE_URL",
+        "INTAKE_REQUEST_TIMEOUT_S",
+        "INTAKE_MAX_BODY_BYTES",
+        "INTAKE_DEFAULT_MODELS",
+        "INTAKE_RTMP_PORT",
+    },
+    "selector": COMMON_ENV
+    | SIGNER_CLIENT_ENV
+    | {"SELECTOR_ORCHESTRATORS", "SELECTOR_PROBE_INTERVAL_S"},
+    "session": COMMON_ENV
+    | SIGNER_CLIENT_ENV
+    | {
+        "SESSION_MAX_ATTEMPTS",
+        "SESSION_ATTEMPT_TIMEOUT_S",
+        "SESSION_ACK_WAIT_S",
+        "SESSION_CONCURRENCY",
+        "SESSION_MEDIA_TTL_S",
+    },
+    "payment-signer": COMMON_ENV
+    | {
+        "SIGNER_KEYSTORE_PATH",
+        "SIGNER_KEYSTORE_PASSWORD",
+        "SIGNER_KEYSTORE_PASSWORD_FILE",
+        "SIGNER_DEV_KEY",
+        "SIGNER_TOKEN_HASHES",
+        "SIGNER_TOKEN_FILE",
+        "SIGNER_DATA_DIR",
+    },
+    "delivery": COMMON_ENV | {"DELIVERY_CACHE_MAX_AGE_S"},
+    "devnet": frozenset({"DEVNET_PORT"}),
+}
+
+CONTRACT_SCRIPTS = {
+    "intake": "lpgw-intake",
+    "selector": "lpgw-selector",
+    "session": "lpgw-session",
+    "payment-signer": "lpgw-payment-signer",
+    "delivery": "lpgw-delivery",
+    "devnet": "lpgw-devnet",
+}
+
+CONTRACT_PORTS = {
+    "intake": 8935,
+    "delivery": 8937,
+    "payment-signer": 8939,
+    "selector": 8940,
+    "session": 8941,
+    "devnet": 8950,
+}
+
+# Variables whose values are secrets: never written literally in a deploy file.
+SECRET_ENV = frozenset({"SIGNER_KEYSTORE_PASSWORD", "SIGNER_TOKEN", "SIGNER_TOKEN_HASHES"})
+
+
+def service_kind(name: str) -> str:
+    """The contract's service a deployed name runs: devnet-a and devnet-b are both `devnet`."""
+    return "devnet" if name.startswith("devnet") else name
+
+
+def workspace_members(root: Path) -> list[Path]:
+    """Member folders, expanded from the root pyproject's [tool.uv.workspace] globs."""
+    config = tomllib.loads((root / "pyproject.toml").read_text())
+    members: list[Path] = []
+    for pattern in config["tool"]["uv"]["workspace"]["members"]:
+        members.extend(p for p in sorted(root.glob(pattern)) if (p / "pyproject.toml").is_file())
+    return members
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def console_scripts() -> frozenset[str]:
+    """Every [project.scripts] name declared by a workspace member."""
+    names: set[str] = set()
+    for member in workspace_members(REPO_ROOT):
+        config = tomllib.loads((member / "pyproject.toml").read_text())
+        names.update(config.get("project", {}).get("scripts", {}))
+    return frozenset(names)
+
+
+@pytest.fixture(scope="session")
+def contract_env() -> dict[str, frozenset[str]]:
+    return CONTRACT_ENV
+
+
+@pytest.fixture(scope="session")
+def contract_scripts() -> dict[str, str]:
+    return CONTRACT_SCRIPTS
+
+
+@pytest.fixture(scope="session")
+def contract_ports() -> dict[str, int]:
+    return CONTRACT_PORTS
+
+
+@pytest.fixture(scope="session")
+def secret_env() -> frozenset[str]:
+    return SECRET_ENV
+
+
+@pytest.fixture(scope="session")
+def kind_of() -> Callable[[str], str]:
+    return service_kind
+
+
+@pytest.fixture(scope="session")
+def member_dirs() -> list[Path]:
+    return workspace_members(REPO_ROOT)

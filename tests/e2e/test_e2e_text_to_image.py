@@ -1,0 +1,107 @@
+"""A text-to-image request through the whole gateway: intake, selector, session,
+payment-signer and delivery as separate processes, devnet orchestrators on the wire."""
+
+import io
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from lpgw.stack.process import Supervisor
+from lpgw.stack.topology import DevnetSpec
+from PIL import Image
+
+pytestmark = pytest.mark.integration
+
+TIMEOUT = httpx.Timeout(90.0)
+
+
+def text_to_image(intake_url: str, **body: object) -> httpx.Response:
+    payload = {"prompt": "a lighthouse at dawn", **body}
+    return httpx.post(f"{intake_url}/text-to-image", json=payload, timeout=TIMEOUT)
+
+
+def wait_until_selectable(intake_url: str) -> None:
+    """The selector probes at start; the first request may race it, so retry briefly."""
+    deadline = time.monotonic() + 30
+    while True:
+        response = text_to_image(intake_url, width=64, height=64)
+        if response.status_code == 200 or time.monotonic() > deadline:
+            return
+        time.sleep(0.5)
+
+
+def test_request_returns_url_of_png_of_requested_size(start) -> None:
+    gateway = start([DevnetSpec("orch", price=1000)])
+    wait_until_selectable(gateway.intake_url)
+
+    response = text_to_image(gateway.intake_url, width=320, height=192, seed=11)
+
+    assert response.status_code == 200, response.text
+    images = response.json()["images"]
+    assert len(images) == 1
+    assert images[0]["seed"] == 11
+    media = httpx.get(images[0]["url"], timeout=TIMEOUT)
+    assert media.status_code == 200
+    assert media.headers["content-type"] == "image/png"
+    picture = Image.open(io.BytesIO(media.content))
+    assert picture.format == "PNG"
+    assert picture.size == (320, 192)
+
+
+def test_failing_orchestrator_makes_job_land_on_the_other(start) -> None:
+    gateway = start(
+        [
+            DevnetSpec("broken", price=500, flags=("--failure-rate", "1.0")),
+            DevnetSpec("healthy", price=4000),
+        ]
+    )
+    healthy = gateway.orchestrators["healthy"]
+    wait_until_selectable(gateway.intake_url)
+
+    for seed in range(3):
+        response = text_to_image(gateway.intake_url, width=128, height=128, seed=seed)
+        assert response.status_code == 200, response.text
+        assert response.headers["x-orchestrator-url"] == healthy
+
+
+def test_job_survives_session_killed_mid_flight(start, processes: Supervisor) -> None:
+    gateway = start(
+        [DevnetSpec("slow", price=1000, flags=("--latency-ms", "3000"))],
+        overrides={"session": {"SESSION_ACK_WAIT_S": "4"}},
+    )
+    wait_until_selectable(gateway.intake_url)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(text_to_image, gateway.intake_url, width=96, height=96, seed=5)
+        time.sleep(1.5)  # the session has taken the job and is waiting on the orchestrator
+        processes.kill("session")
+        processes.restart("session")
+        response = pending.result(timeout=120)
+
+    assert response.status_code == 200, response.text
+    media = httpx.get(response.json()["images"][0]["url"], timeout=TIMEOUT)
+    assert Image.open(io.BytesIO(media.content)).size == (96, 96)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        pytest.param(b"{not json", 400, id="malformed JSON is a 400"),
+        pytest.param(b'{"width": 512}', 422, id="missing prompt is a 422"),
+        pytest.param(b'{"prompt": "x", "width": "wide"}', 422, id="non-integer width is a 422"),
+    ],
+)
+def test_malformed_request_gets_4xx_with_message(start, body: bytes, status: int) -> None:
+    gateway = start([DevnetSpec("orch", price=1000)])
+
+    response = httpx.post(
+        f"{gateway.intake_url}/text-to-image",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=TIMEOUT,
+    )
+
+    assert response.status_code == status
+    message = response.json()["error"]["message"]
+    assert isinstance(message, str) and message
