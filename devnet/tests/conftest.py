@@ -66,8 +66,6 @@ def http_client(devnet: RunningDevnet, http2: bool = False) -> httpx.AsyncClient
 
 
 StartDevnet = Callable[..., RunningDevnet]
-Connect = Callable[[RunningDevnet], grpc.aio.Channel]
-HttpClient = Callable[..., httpx.AsyncClient]
 
 
 @pytest.fixture
@@ -87,27 +85,17 @@ def start(tmp_path: Path) -> Iterator[StartDevnet]:
             devnet.stop()
 
 
-@pytest.fixture(scope="module", params=["tls", "plain"])
+@pytest.fixture(scope="session", params=["tls", "plain"])
 def devnet(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningDevnet]:
-    """One priced devnet per transport, shared by a module's tests."""
+    """One priced devnet per transport, shared by every test that does not change it."""
     flags = PRICED if request.param == "tls" else (*PRICED, "--plain")
     started = start_devnet(flags, tmp_path_factory.mktemp("devnet") / "devnet.log")
     try:
         yield started
     finally:
         started.stop()
-
-
-@pytest.fixture
-def connect() -> Connect:
-    return grpc_channel
-
-
-@pytest.fixture
-def client() -> HttpClient:
-    return http_client
 
 
 @pytest.fixture
@@ -119,4 +107,11 @@ async def channel(devnet: RunningDevnet) -> AsyncIterator[grpc.aio.Channel]:
 @pytest.fixture
 async def http(devnet: RunningDevnet) -> AsyncIterator[httpx.AsyncClient]:
     async with http_client(devnet) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def http2(devnet: RunningDevnet) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP/2 only: ALPN h2 over TLS, prior-knowledge h2c over plain."""
+    async with http_client(devnet, http2=True) as opened:
         yield opened

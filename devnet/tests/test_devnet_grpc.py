@@ -2,9 +2,12 @@
 
 import re
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import grpc
 import pytest
+from google.protobuf.message import Message
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.eth import recover_sign, to_checksum
 from lpgw.wire.capabilities import (
@@ -14,10 +17,22 @@ from lpgw.wire.capabilities import (
     decode_bitstring,
 )
 from lpgw.wire.net import lp_rpc_pb2 as pb
-from lpgw.wire.net import lp_rpc_pb2_grpc as rpc
 
 TURBO = "stabilityai/sdxl-turbo"
 LIGHTNING = "ByteDance/SDXL-Lightning"
+Reply = TypeVar("Reply", bound=Message)
+
+
+def orchestrator_call(
+    channel: grpc.aio.Channel, method: str, response: type[Reply]
+) -> Callable[..., Awaitable[Reply]]:
+    """A typed unary call of net.Orchestrator (the generated stub is untyped)."""
+    call: Callable[..., Awaitable[Reply]] = channel.unary_unary(
+        f"/net.Orchestrator/{method}",
+        request_serializer=lambda request: request.SerializeToString(),
+        response_deserializer=response.FromString,
+    )
+    return call
 
 
 async def get_orchestrator(
@@ -26,10 +41,9 @@ async def get_orchestrator(
     request = pb.OrchestratorRequest(address=b"\x01" * 20)
     if capabilities is not None:
         request.capabilities.CopyFrom(capabilities)
-    info: pb.OrchestratorInfo = await rpc.OrchestratorStub(channel).GetOrchestrator(
+    return await orchestrator_call(channel, "GetOrchestrator", pb.OrchestratorInfo)(
         request, timeout=5
     )
-    return info
 
 
 def both_models() -> pb.Capabilities:
@@ -61,7 +75,10 @@ async def test_general_info_lists_every_model_price_in_whole_wei(
 ) -> None:
     info = await get_orchestrator(channel)
 
-    listed = {(p.capability, p.constraint): (p.pricePerUnit, p.pixelsPerUnit) for p in info.capabilities_prices}
+    listed = {
+        (p.capability, p.constraint): (p.pricePerUnit, p.pixelsPerUnit)
+        for p in info.capabilities_prices
+    }
     assert listed == {
         (Capability.TEXT_TO_IMAGE, TURBO): (333, 1),
         (Capability.TEXT_TO_IMAGE, LIGHTNING): (166, 1),
@@ -116,21 +133,20 @@ async def test_auth_token_is_a_fresh_half_hour_session(channel: grpc.aio.Channel
 async def test_ping_is_signed_by_the_orchestrator_key(
     devnet: RunningDevnet, channel: grpc.aio.Channel
 ) -> None:
-    pong = await rpc.OrchestratorStub(channel).Ping(pb.PingPong(value=b"are you there"), timeout=5)
+    ping = orchestrator_call(channel, "Ping", pb.PingPong)
+    pong = await ping(pb.PingPong(value=b"are you there"), timeout=5)
 
     assert to_checksum(recover_sign(b"are you there", pong.value)) == devnet.address
 
 
 async def test_end_transcoding_session_checks_the_token(channel: grpc.aio.Channel) -> None:
-    stub = rpc.OrchestratorStub(channel)
+    end = orchestrator_call(channel, "EndTranscodingSession", pb.EndTranscodingSessionResponse)
     token = (await get_orchestrator(channel)).auth_token
 
-    ended = await stub.EndTranscodingSession(
-        pb.EndTranscodingSessionRequest(auth_token=token), timeout=5
-    )
+    ended = await end(pb.EndTranscodingSessionRequest(auth_token=token), timeout=5)
     token.expiration += 1
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await stub.EndTranscodingSession(pb.EndTranscodingSessionRequest(auth_token=token), timeout=5)
+        await end(pb.EndTranscodingSessionRequest(auth_token=token), timeout=5)
 
     assert ended == pb.EndTranscodingSessionResponse()
     assert refused.value.code() == grpc.StatusCode.UNKNOWN

@@ -5,11 +5,15 @@ deploy files must follow them; the console scripts are read from the members' py
 so a renamed script breaks these tests.
 """
 
+import importlib
+import inspect
 import tomllib
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,6 +84,15 @@ CONTRACT_PORTS = {
     "devnet": 8950,
 }
 
+SETTINGS_MODULES = {
+    "intake": "lpgw.intake.settings",
+    "selector": "lpgw.selector.settings",
+    "session": "lpgw.session.settings",
+    "payment-signer": "lpgw.signer.settings",
+    "delivery": "lpgw.delivery.settings",
+    "devnet": "lpgw.devnet.settings",
+}
+
 # Variables whose values are secrets: never written literally in a deploy file.
 SECRET_ENV = frozenset({"SIGNER_KEYSTORE_PASSWORD", "SIGNER_TOKEN", "SIGNER_TOKEN_HASHES"})
 
@@ -87,6 +100,54 @@ SECRET_ENV = frozenset({"SIGNER_KEYSTORE_PASSWORD", "SIGNER_TOKEN", "SIGNER_TOKE
 def service_kind(name: str) -> str:
     """The contract's service a deployed name runs: devnet-a and devnet-b are both `devnet`."""
     return "devnet" if name.startswith("devnet") else name
+
+
+def settings_class(kind: str) -> type[BaseSettings] | None:
+    """The settings class a service reads its environment with; None while it is not written."""
+    try:
+        module = importlib.import_module(SETTINGS_MODULES[kind])
+    except ModuleNotFoundError:
+        return None
+    found = [
+        cls
+        for _, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, BaseSettings) and cls.__module__ == module.__name__
+    ]
+    assert len(found) == 1, f"{module.__name__} defines one settings class"
+    return found[0]
+
+
+def load_service_settings(kind: str, env: dict[str, str]) -> BaseSettings | None:
+    """Build the service's settings from a deploy file's variables, as the process would.
+
+    Raises the settings' validation error when the deploy file sets a variable the class does
+    not have or a combination it refuses (for example prod with unsafe defaults).
+    """
+    cls = settings_class(kind)
+    if cls is None:
+        return None
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    fields: dict[str, Any] = {}
+    for name, value in env.items():
+        field = name.lower().removeprefix(prefix.lower())
+        assert name.upper().startswith(prefix.upper()), f"{name} lacks the prefix {prefix}"
+        assert field in cls.model_fields, f"{name} is not a setting of {cls.__name__}"
+        fields[field] = value
+    return isolated(cls)(**fields)
+
+
+def isolated(cls: type[BaseSettings]) -> type[BaseSettings]:
+    """`cls` reading only the values passed to it, not this test process's environment."""
+
+    def only_init(
+        settings_cls: type[BaseSettings],
+        target: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        **other_sources: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+    return type(cls.__name__, (cls,), {"settings_customise_sources": classmethod(only_init)})
 
 
 def workspace_members(root: Path) -> list[Path]:
@@ -141,3 +202,8 @@ def kind_of() -> Callable[[str], str]:
 @pytest.fixture(scope="session")
 def member_dirs() -> list[Path]:
     return workspace_members(REPO_ROOT)
+
+
+@pytest.fixture(scope="session")
+def settings_loader() -> Callable[[str, dict[str, str]], BaseSettings | None]:
+    return load_service_settings

@@ -1,4 +1,4 @@
-"""compose.yaml: valid Compose, runs real console scripts, follows the contract, isolates the signer."""
+"""compose.yaml: valid Compose, runs console scripts, follows the contract, isolates the signer."""
 
 import re
 import subprocess
@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic_settings import BaseSettings
 
 THIRD_PARTY = frozenset({"nats", "redis"})
 
@@ -169,10 +170,31 @@ def test_devnets_have_distinct_prices_and_advertise_their_service_names(
     prices = set()
     for name, service in devnets.items():
         args = " ".join(service["command"])
-        assert f"--public-host {name}" in args
+        assert f"--service-host {name}" in args
         match = re.search(r"--price (\d+)", args)
         assert match, name
         prices.add(match.group(1))
     assert len(prices) == 2
     configured = environment(ours["selector"])["SELECTOR_ORCHESTRATORS"].split(",")
     assert configured == [f"https://{name}:8950" for name in sorted(devnets)]
+
+
+def test_each_service_accepts_its_compose_environment(
+    ours: dict[str, dict[str, Any]],
+    settings_loader: Callable[[str, dict[str, str]], BaseSettings | None],
+    kind_of: Callable[[str], str],
+) -> None:
+    checked = {
+        name
+        for name, service in ours.items()
+        if kind_of(name) != "devnet" and settings_loader(kind_of(name), environment(service))
+    }
+    assert checked, "no service settings class could be imported"
+
+
+def test_devnet_accepts_its_compose_arguments(ours: dict[str, dict[str, Any]]) -> None:
+    cli = pytest.importorskip("lpgw.devnet.cli")
+    for name in ("devnet-a", "devnet-b"):
+        command = ours[name]["command"]
+        settings = cli.load_settings(command[1:])
+        assert (settings.host, settings.port, settings.uri_host) == ("0.0.0.0", 8950, name)

@@ -15,10 +15,12 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
+from pydantic_settings import BaseSettings
 
 KUBERNETES_VERSION = "1.31"
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet"})
 LPGW_IMAGES = frozenset({"lpgw", "lpgw-payment-signer"})
+SECRET_PLACEHOLDER = "0" * 64
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = REPO_ROOT / "deploy"
@@ -72,6 +74,25 @@ def image_name(image: str) -> str:
     return image.rsplit(":", 1)[0] if ":" in image.rsplit("/", 1)[-1] else image
 
 
+def container_env(container: Manifest, manifests: list[Manifest]) -> dict[str, str]:
+    """The variables a container starts with; a secret's value stands in as 64 hex zeros."""
+    configmaps = {m["metadata"]["name"]: m for m in manifests if m["kind"] == "ConfigMap"}
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(configmaps[source["configMapRef"]["name"]]["data"])
+    for entry in container.get("env", []):
+        env[entry["name"]] = entry.get("value", SECRET_PLACEHOLDER)
+    return env
+
+
+def lpgw_containers(manifests: list[Manifest]) -> Iterator[tuple[str, Manifest]]:
+    """(workload name, container) for every container running an lpgw image."""
+    for workload in workloads(manifests):
+        for container in workload["spec"]["template"]["spec"]["containers"]:
+            if image_name(container["image"]) in LPGW_IMAGES:
+                yield workload["metadata"]["name"], container
+
+
 def base_manifests() -> list[Manifest]:
     return all_resources(DEPLOY / "base")
 
@@ -111,7 +132,9 @@ def test_manifest_is_valid_kubernetes(path: Path) -> None:
 
 
 def test_validation_rejects_a_broken_manifest(tmp_path: Path) -> None:
-    broken = (DEPLOY / "base" / "intake.yaml").read_text().replace("  replicas: 2\n", "  replica: 2\n")
+    broken = (
+        (DEPLOY / "base" / "intake.yaml").read_text().replace("  replicas: 2\n", "  replica: 2\n")
+    )
     path = tmp_path / "intake.yaml"
     path.write_text(broken)
     deployment = next(m for m in documents(path) if m["kind"] == "Deployment")
@@ -201,32 +224,37 @@ def test_lpgw_containers_follow_the_contract(
     secret_env: frozenset[str],
     kind_of: Callable[[str], str],
 ) -> None:
-    configmaps = {m["metadata"]["name"]: m for m in base_manifests() if m["kind"] == "ConfigMap"}
     seen: set[str] = set()
     for folder in kustomize_folders():
-        for workload in workloads(all_resources(folder)):
-            for container in workload["spec"]["template"]["spec"]["containers"]:
-                if image_name(container["image"]) not in LPGW_IMAGES:
-                    continue
-                kind = kind_of(workload["metadata"]["name"])
-                seen.add(kind)
-                assert container["command"][0] in console_scripts
-                assert container["command"][0] == contract_scripts[kind]
-                assert container["ports"][0]["containerPort"] == contract_ports[kind]
-                is_signer = kind == "payment-signer"
-                assert (image_name(container["image"]) == "lpgw-payment-signer") == is_signer
-                names = {e["name"] for e in container.get("env", [])}
-                for source in container.get("envFrom", []):
-                    names.update(configmaps[source["configMapRef"]["name"]]["data"])
-                unknown = names - contract_env[kind]
-                assert not unknown, f"{kind}: variables outside the contract: {sorted(unknown)}"
-                for entry in container.get("env", []):
-                    if entry["name"] in secret_env:
-                        assert "secretKeyRef" in entry["valueFrom"], entry["name"]
-                if kind != "devnet":
-                    probes = (container["readinessProbe"], container["livenessProbe"])
-                    assert [p["httpGet"]["path"] for p in probes] == ["/readyz", "/healthz"]
+        manifests = all_resources(folder) + base_manifests()
+        for name, container in lpgw_containers(all_resources(folder)):
+            kind = kind_of(name)
+            seen.add(kind)
+            assert container["command"][0] in console_scripts
+            assert container["command"][0] == contract_scripts[kind]
+            assert container["ports"][0]["containerPort"] == contract_ports[kind]
+            is_signer = kind == "payment-signer"
+            assert (image_name(container["image"]) == "lpgw-payment-signer") == is_signer
+            unknown = set(container_env(container, manifests)) - contract_env[kind]
+            assert not unknown, f"{kind}: variables outside the contract: {sorted(unknown)}"
+            for entry in container.get("env", []):
+                if entry["name"] in secret_env:
+                    assert "secretKeyRef" in entry["valueFrom"], entry["name"]
+            if kind != "devnet":
+                probes = (container["readinessProbe"], container["livenessProbe"])
+                assert [p["httpGet"]["path"] for p in probes] == ["/readyz", "/healthz"]
     assert seen == set(contract_scripts)
+
+
+def test_base_services_accept_their_production_environment(
+    settings_loader: Callable[[str, dict[str, str]], BaseSettings | None],
+    kind_of: Callable[[str], str],
+) -> None:
+    manifests = base_manifests()
+    for name, container in lpgw_containers(manifests):
+        env = container_env(container, manifests)
+        assert env["LPGW_ENV"] == "prod"
+        settings_loader(kind_of(name), env)
 
 
 def kustomize_build(folder: Path) -> list[Manifest]:
@@ -244,7 +272,11 @@ def kustomize_build(folder: Path) -> list[Manifest]:
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (built-in kustomize) absent")
-def test_dev_overlay_renders_to_valid_kubernetes(tmp_path: Path) -> None:
+def test_dev_overlay_renders_to_valid_kubernetes(
+    tmp_path: Path,
+    settings_loader: Callable[[str, dict[str, str]], BaseSettings | None],
+    kind_of: Callable[[str], str],
+) -> None:
     copy = tmp_path / "deploy"
     shutil.copytree(DEPLOY, copy, ignore=shutil.ignore_patterns("secrets"))
     made = subprocess.run(
@@ -261,13 +293,16 @@ def test_dev_overlay_renders_to_valid_kubernetes(tmp_path: Path) -> None:
             assert manifest["metadata"]["namespace"] == "lpgw", manifest["metadata"]["name"]
     secrets = {m["metadata"]["name"] for m in rendered if m["kind"] == "Secret"}
     assert {name.rsplit("-", 1)[0] for name in secrets} == {"payment-signer", "signer-client"}
-    signer = next(
-        m for m in workloads(rendered) if m["metadata"]["name"] == "payment-signer"
-    )
+    signer = next(m for m in workloads(rendered) if m["metadata"]["name"] == "payment-signer")
     volumes = signer["spec"]["template"]["spec"]["volumes"]
     assert {v["secret"]["secretName"] for v in volumes if "secret" in v} <= secrets
     names = {(m["kind"], m["metadata"]["name"]) for m in rendered}
     assert {("Deployment", "devnet-a"), ("Deployment", "devnet-b")} <= names
+    for name, container in lpgw_containers(rendered):
+        if kind_of(name) != "devnet":
+            env = container_env(container, rendered)
+            assert env["LPGW_ENV"] == "dev"
+            settings_loader(kind_of(name), env)
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (built-in kustomize) absent")

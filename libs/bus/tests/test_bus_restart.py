@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from lpgw.bus import AiJob, Bus, Delivery, Names
 from lpgw.stack.process import Supervisor
 from lpgw.stack.servers import start_nats

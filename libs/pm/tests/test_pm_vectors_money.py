@@ -80,7 +80,7 @@ def test_fee_math(vector: dict[str, Any]) -> None:
         assert transcode_estimated_pixels(profiles, duration) == int(
             expected["estimated_out_pixels"]
         )
-        assert TRANSCODE_ESTIMATE_MULTIPLIER == rational(expected, "multiplier_1_02")
+        assert rational(expected, "multiplier_1_02") == TRANSCODE_ESTIMATE_MULTIPLIER
         fee = transcode_fee_estimate(profiles, duration, price)
         assert fee == rational(expected, "fee")
         assert int(fee) == int(expected["fee_floor_wei"])
@@ -109,9 +109,9 @@ def test_byoc_signatures(vector: dict[str, Any]) -> None:
     assert message == (inputs["request"] + inputs["parameters"]).encode()
     assert keccak256(message).hex() == expected["keccak_message_hex"]
     assert key.checksum_address == expected["sender"]
-    assert to_checksum(recover_sign(message, bytes.fromhex(sig[2:]))) == expected[
-        "recovered_address"
-    ]
+    assert (
+        to_checksum(recover_sign(message, bytes.fromhex(sig[2:]))) == expected["recovered_address"]
+    )
 
 
 @pytest.mark.parametrize("vector", CASES["abi_selectors"])

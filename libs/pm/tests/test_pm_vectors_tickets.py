@@ -191,7 +191,9 @@ def test_recipient_rand_hmac(vector: dict[str, Any]) -> None:
             context=IssueContext(100, 10**10, 100, ExpirationParams(7, bytes([9]) * 32)),
             seed=0xC0FFEE,
         )
-        rand = recipient.rand(seed=params.seed, sender=sender, params=params, price=Price(1))
+        rand = recipient.rand(
+            seed=params.seed, sender=sender, params=params, price=Price(Fraction(1))
+        )
         assert recipient_rand_hash(rand) == params.recipient_rand_hash
         message = b"payload"
         assert recipient_rand(secret, message) == uint(

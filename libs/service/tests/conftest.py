@@ -2,9 +2,9 @@
 
 import json
 import os
-import queue
 import signal
 import subprocess
+import time
 import sys
 import threading
 from collections.abc import Iterator, Mapping
@@ -28,7 +28,7 @@ class Process:
         )
         self.stdout: list[str] = []
         self.stderr: list[str] = []
-        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.records: list[dict[str, Any]] = []
         assert self.popen.stdout is not None and self.popen.stderr is not None
         self._readers = [
             threading.Thread(target=self._read, args=(self.popen.stdout, self.stdout, False)),
@@ -47,29 +47,30 @@ class Process:
                 except ValueError:
                     continue
                 if isinstance(record, dict):
-                    self.events.put(record)
+                    self.records.append(record)
 
-    def wait_event(self, event: str, timeout: float = 20.0) -> dict[str, Any]:
-        """The first record with this event; fails if the process exits or time runs out."""
-        deadline = timeout
-        while deadline > 0:
-            try:
-                record = self.events.get(timeout=0.1)
-            except queue.Empty:
-                deadline -= 0.1
-                if self.popen.poll() is not None and self.events.empty():
-                    self.join()
-                    raise AssertionError(
-                        f"process exited before {event!r}:\n{self.output()}"
-                    ) from None
-                continue
-            if record.get("event") == event:
-                return record
-        raise AssertionError(f"no {event!r} within {timeout} s:\n{self.output()}")
+    def wait_event(self, event: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The first record with this event (seen so far or to come); fails on exit or timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            exited = self.popen.poll() is not None
+            if exited:
+                self.join()
+            for record in list(self.records):
+                if record.get("event") == event:
+                    return record
+            if exited:
+                raise AssertionError(f"exited before {event!r}:\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {event!r} within {timeout} s:\n{self.output()}")
+            time.sleep(0.05)
 
     def join(self) -> None:
         for reader in self._readers:
             reader.join(timeout=5)
+        for pipe in (self.popen.stdout, self.popen.stderr):
+            if pipe is not None and not any(r.is_alive() for r in self._readers):
+                pipe.close()
 
     def stop(self, timeout: float = 15.0) -> int:
         if self.popen.poll() is None:

@@ -1,7 +1,6 @@
 """Which stream paths name stored media, and which are refused before touching the store."""
 
 import pytest
-
 from lpgw.delivery.media_keys import InvalidMediaPath, media_key
 
 

@@ -1,7 +1,6 @@
 """The job intake publishes: resolved model written into the forwarded body, ids, deadline."""
 
 import pytest
-
 from lpgw.intake.errors import NoDefaultModel
 from lpgw.intake.jobs import new_job_id, text_to_image_job
 from lpgw.intake.pipelines import REFERENCE_DEFAULT_MODELS, resolve_model

@@ -3,7 +3,6 @@
 from typing import Any
 
 import pytest
-
 from lpgw.bus.events import JobError, JobResult
 from lpgw.intake.errors import (
     BodyTooLarge,
@@ -77,7 +76,9 @@ def test_result_to_http(result: JobResult, status: int, body: dict[str, Any]) ->
         pytest.param(BodyTooLarge(1024), 413, "larger than 1024 bytes", id="too large"),
         pytest.param(QueueUnavailable(), 503, f"unavailable, retry later (request {JOB})"),
         pytest.param(ResultTimeout(), 504, f"timed out waiting for a result (request {JOB})"),
-        pytest.param(IntakeError("secret internals"), 500, f"Internal Server Error (request {JOB})"),
+        pytest.param(
+            IntakeError("secret internals"), 500, f"Internal Server Error (request {JOB})"
+        ),
     ],
 )
 def test_intake_error_to_http(error: IntakeError, status: int, message: str) -> None:

@@ -4,7 +4,6 @@ import json
 from typing import Any
 
 import pytest
-
 from lpgw.intake.errors import InvalidRequest, MalformedJson
 from lpgw.intake.schemas import TextToImageParams
 from lpgw.intake.validation import parse_params

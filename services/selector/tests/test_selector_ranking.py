@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from fractions import Fraction
 
 import pytest
@@ -164,7 +165,7 @@ def test_scores_decrease_down_the_list() -> None:
 
 def test_a_strategy_can_replace_the_default() -> None:
     class Reverse:
-        def order(self, options: list[Option]) -> list[tuple[Option, float]]:
+        def order(self, options: Sequence[Option]) -> list[tuple[Option, float]]:
             return [(o, 0.5) for o in sorted(options, key=lambda o: o.url, reverse=True)]
 
     ranked = rank([orch("a"), orch("b")], {}, ask(), now=NOW, strategy=Reverse())

@@ -191,23 +191,18 @@ class Bus:
 
         Subscribes before looking in the stream, so an event published in between is not missed.
         """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
         with translated(subject):
             sub = await self.nc.subscribe(subject)
             try:
-                await self.nc.flush(timeout=max(1, int(timeout)))
-                stored = await self._last_stored(stream, subject, model)
-                if stored is not None:
-                    return stored
-                while True:
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        raise BusTimeout(f"no event on {subject} within {timeout:g}s")
-                    msg = await sub.next_msg(timeout=remaining)
-                    event = _parsed(model, msg)
-                    if event is not None:
-                        return event
+                async with asyncio.timeout(timeout):
+                    await self.nc.flush()
+                    stored = await self._last_stored(stream, subject, model)
+                    if stored is not None:
+                        return stored
+                    while True:
+                        event = _parsed(model, await sub.next_msg(timeout=None))
+                        if event is not None:
+                            return event
             finally:
                 await _unsubscribe(sub)
 

@@ -62,7 +62,7 @@ class WinningTicket:
 
     ticket: Ticket
     sig: bytes
-    recipient_rand: int
+    recipient_rand: int = field(repr=False)  # secret until redeemed: a sender could grind it
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class TicketReceipt:
 
     ticket: Ticket
     won: bool = False
-    recipient_rand: int = 0
+    recipient_rand: int = field(default=0, repr=False)
     error: ReceiveError | None = None
     seen: SeenNonces | None = None
 

@@ -79,7 +79,8 @@ def _announce(gateway: Gateway, data: Path, settings: StackSettings) -> None:
         "lpgw is running. Ctrl-C stops every process.",
         f"  AI API (intake)       {gateway.intake_url}",
         f"  media (delivery)      {gateway.delivery_url}/stream/{{request}}/{{file}}",
-        f"  payment-signer        {gateway.signer_url}  (bearer token in {gateway.signer_token_file})",
+        f"  payment-signer        {gateway.signer_url}",
+        f"                        (its bearer token is in {gateway.signer_token_file})",
         f"  NATS                  nats://127.0.0.1:{settings.nats_port}",
         f"  Valkey                redis://127.0.0.1:{settings.redis_port}/0",
     ]
@@ -126,8 +127,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="lpgw-stack", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the whole gateway locally (settings: STACK_* variables)")
-    demo_parser = commands.add_parser("demo", help="send a text-to-image request to a running gateway")
-    demo_parser.add_argument("--url", default=None, help="intake URL (default from STACK_INTAKE_PORT)")
+    demo_parser = commands.add_parser(
+        "demo", help="send a text-to-image request to a running gateway"
+    )
+    demo_parser.add_argument(
+        "--url", default=None, help="intake URL (default from STACK_INTAKE_PORT)"
+    )
     args = parser.parse_args()
     settings = StackSettings()
     if args.command == "run":

@@ -1,8 +1,7 @@
 """Reading a request body without ever holding more than the configured limit."""
 
-from starlette.requests import Request
-
 from lpgw.intake.errors import BodyTooLarge
+from starlette.requests import Request
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -19,7 +19,11 @@ class JobBus(Protocol):
     async def publish(self, subject: str, event: Event, msg_id: str | None = None) -> object: ...
 
     async def wait_for(
-        self, subject: str, model: type[JobResult], timeout: float, stream: str | None = None
+        self,
+        subject: str,
+        model: type[JobResult],
+        timeout: float,  # noqa: ASYNC109 - the bus owns the deadline
+        stream: str,
     ) -> JobResult: ...
 
 

@@ -4,9 +4,8 @@ that does not match the schema (ai-api.md §10 quirk 19)."""
 import json
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
-
 from lpgw.intake.errors import FieldError, InvalidRequest, MalformedJson
+from pydantic import BaseModel, ValidationError
 
 Params = TypeVar("Params", bound=BaseModel)
 

@@ -1,0 +1,40 @@
+"""The devnet as a process: identity, the certificate it presents, a clean stop."""
+
+import datetime
+import ssl
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from lpgw.devnet.launcher import start_devnet
+from lpgw.eth import PrivateKey
+
+
+def test_configured_key_certificate_and_clean_stop(tmp_path: Path) -> None:
+    secret = "11" * 32
+    devnet = start_devnet(("--key-hex", secret), tmp_path / "keyed.log")
+    try:
+        pem = ssl.get_server_certificate(("127.0.0.1", devnet.port))
+    finally:
+        exit_code = devnet.stop()
+
+    certificate = x509.load_pem_x509_certificate(pem.encode())
+    public_key = certificate.public_key()
+    extensions = certificate.extensions
+    usage = extensions.get_extension_for_class(x509.KeyUsage).value
+    names = extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert devnet.address == PrivateKey(bytes.fromhex(secret)).checksum_address
+    assert devnet.url.startswith("https://127.0.0.1:")
+    assert isinstance(public_key, ec.EllipticCurvePublicKey)
+    assert public_key.curve.name == "secp256r1"
+    assert extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert usage.key_cert_sign and usage.digital_signature
+    assert list(extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [
+        ExtendedKeyUsageOID.SERVER_AUTH
+    ]
+    assert names.get_values_for_type(x509.DNSName) == ["127.0.0.1"]
+    validity = certificate.not_valid_after_utc - certificate.not_valid_before_utc
+    assert validity == datetime.timedelta(hours=8765)
+    assert secret not in devnet.log_path.read_text()
+    assert exit_code == 0

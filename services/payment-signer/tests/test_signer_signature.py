@@ -1,0 +1,122 @@
+"""POST /sign-orchestrator-info returns the OrchestratorRequest address and signature."""
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from lpgw.eth import PrivateKey, check_form, recover_sign
+from lpgw.service.health import Readiness
+from lpgw.signer.app import create_app
+from lpgw.signer.auth import BearerAuth
+from lpgw.signer.signing import OrchestratorInfoSignature, SigningService
+
+SIGN = "/sign-orchestrator-info"
+
+
+def _vectors() -> list[Any]:
+    here = Path(__file__).resolve()
+    root = next(p for p in here.parents if (p / "vectors" / "pm.json").exists())
+    document = json.loads((root / "vectors" / "pm.json").read_text())
+    group = document["groups"]["orchestrator_request_sig"]
+    # Only vectors with a key are signing vectors; the others are for verifiers.
+    return [pytest.param(v, id=v["id"]) for v in group if "private_key_hex" in v["inputs"]]
+
+
+async def test_signature_recovers_to_the_returned_address(
+    signer: httpx.AsyncClient, auth_header: dict[str, str], key: PrivateKey
+) -> None:
+    response = await signer.post(SIGN, headers=auth_header)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"address", "signature"}
+    assert body["address"] == key.checksum_address
+    assert re.fullmatch(r"0x[0-9a-f]{130}", body["signature"])
+    signature = bytes.fromhex(body["signature"][2:])
+    check_form(signature)
+    assert recover_sign(body["address"].encode(), signature) == key.address
+
+
+@pytest.mark.parametrize("vector", _vectors())
+async def test_matches_the_orchestrator_request_vectors(vector: dict[str, Any]) -> None:
+    key = PrivateKey(bytes.fromhex(vector["inputs"]["private_key_hex"]))
+    app = create_app(SigningService(key), BearerAuth.off(), Readiness())
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://signer") as client:
+        body = (await client.post(SIGN)).json()
+    assert body["address"] == vector["expected"]["address"]
+    assert body["signature"] == "0x" + vector["expected"]["signature_hex"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"{}", id="empty-object"),
+        pytest.param(b' {"a": 1} ', id="object"),
+    ],
+)
+async def test_empty_or_object_bodies_are_accepted(
+    signer: httpx.AsyncClient, auth_header: dict[str, str], content: bytes
+) -> None:
+    response = await signer.post(SIGN, headers=auth_header, content=content)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(b"not json", "request body is not JSON", id="not-json"),
+        pytest.param(b"[1, 2]", "request body must be a JSON object", id="array"),
+    ],
+)
+async def test_other_bodies_are_400(
+    signer: httpx.AsyncClient, auth_header: dict[str, str], content: bytes, message: str
+) -> None:
+    response = await signer.post(SIGN, headers=auth_header, content=content)
+    assert response.status_code == 400
+    assert response.json() == {"error": {"message": message}, "detail": {"msg": message}}
+
+
+async def test_wrong_method_uses_the_envelope(
+    signer: httpx.AsyncClient, auth_header: dict[str, str]
+) -> None:
+    response = await signer.get(SIGN, headers=auth_header)
+    assert response.status_code == 405
+    assert response.json()["error"]["message"] == "Method Not Allowed"
+
+
+async def test_signatures_are_counted_by_route(
+    signer: httpx.AsyncClient, auth_header: dict[str, str]
+) -> None:
+    def count(metrics: str) -> float:
+        line = re.search(
+            r'^lpgw_signer_signatures_total\{route="/sign-orchestrator-info"\} (\S+)$',
+            metrics,
+            re.MULTILINE,
+        )
+        return float(line.group(1)) if line else 0.0
+
+    before = count((await signer.get("/metrics")).text)
+    await signer.post(SIGN, headers=auth_header)
+    await signer.post(SIGN, headers=auth_header)
+    assert count((await signer.get("/metrics")).text) == before + 2
+
+
+class _Failing(SigningService):
+    def orchestrator_info_signature(self) -> OrchestratorInfoSignature:
+        raise RuntimeError("internal detail that must not leak")
+
+
+async def test_unexpected_errors_are_masked_as_500(key: PrivateKey) -> None:
+    app = create_app(_Failing(key), BearerAuth.off(), Readiness())
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://signer") as client:
+        response = await client.post(SIGN)
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"message": "Internal Server Error"},
+        "detail": {"msg": "Internal Server Error"},
+    }

@@ -1,0 +1,79 @@
+"""The lpgw-selector process: becomes ready, answers `select`, exits cleanly on SIGTERM."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from lpgw.bus import Bus
+from lpgw.bus.events import SelectionReply, SelectionRequest
+from lpgw.devnet.launcher import RunningDevnet
+from lpgw.stack.ports import free_port
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def selector_process(
+    devnet: RunningDevnet, nats_url: str, redis_url: str, prefix: str, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "NATS_URL": nats_url,
+        "REDIS_URL": redis_url,
+        "BUS_PREFIX": prefix,
+        "HTTP_PORT": str(port),
+        "SIGNER_URL": "",
+        "SELECTOR_ORCHESTRATORS": devnet.url,
+        "SELECTOR_PROBE_INTERVAL_S": "5",
+    }
+    with (tmp_path / "selector.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from lpgw.selector.main import main; main()"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def _until_ready(port: int) -> None:
+    async with httpx.AsyncClient() as http, asyncio.timeout(20):
+        while True:
+            try:
+                if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+
+
+async def test_selector_process_serves_and_stops(
+    selector_process: tuple[subprocess.Popen[bytes], int], bus: Bus, devnet: RunningDevnet
+) -> None:
+    process, port = selector_process
+    await _until_ready(port)
+    request = SelectionRequest(
+        job_id="j", capability=27, pipeline="text-to-image", model_id="stabilityai/sdxl-turbo"
+    )
+    async with asyncio.timeout(20):
+        while True:
+            reply = await bus.request(bus.names.select, request, SelectionReply, timeout=2.0)
+            if reply.candidates:
+                break
+            await asyncio.sleep(0.2)
+    assert [c.url for c in reply.candidates] == [devnet.url]
+
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(process.wait, 15) == 0
