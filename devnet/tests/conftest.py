@@ -1,21 +1,21 @@
 """Devnet processes and clients for the devnet's tests.
 
-Every process starts with `--port 0`, is found through its ready line, and is stopped when its
-fixture ends, whatever the test's outcome. TLS clients trust the certificate the devnet
-presented first (trust on first use), as gateways must.
+The shared devnets start in parallel once per session with `--port 0`, are found through
+their ready lines, and are stopped at the end whatever the outcome. TLS clients trust the
+certificate the devnet presented first (trust on first use), as gateways must.
 """
 
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
 import httpx
 import pytest
 from cryptography import x509
-from lpgw.devnet.launcher import RunningDevnet, start_devnet
+from lpgw.devnet.launcher import PendingDevnet, RunningDevnet, spawn_devnet
 
+KEY_HEX = "11" * 32
 PRICED = (
     "--model-price",
     "stabilityai/sdxl-turbo=1000",
@@ -23,7 +23,14 @@ PRICED = (
     "ByteDance/SDXL-Lightning=500",
     "--pixels-per-unit",
     "3",
+    "--key-hex",
+    KEY_HEX,
 )
+FLEET = {
+    "tls": PRICED,
+    "plain": (*PRICED, "--plain"),
+    "poor": ("--plain", "--capacity", "1", "--latency-ms", "500", "--failure-rate", "1"),
+}
 
 
 @dataclass(frozen=True)
@@ -65,37 +72,41 @@ def http_client(devnet: RunningDevnet, http2: bool = False) -> httpx.AsyncClient
     return httpx.AsyncClient(verify=verify, http1=not http2, http2=http2, timeout=10.0)
 
 
-StartDevnet = Callable[..., RunningDevnet]
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RunningDevnet]]:
+    """The shared devnets, started in parallel: priced over TLS and plain, and a poor one."""
+    logs = tmp_path_factory.mktemp("devnets")
+    pending: dict[str, PendingDevnet] = {}
+    running: dict[str, RunningDevnet] = {}
+    try:
+        for name, flags in FLEET.items():
+            pending[name] = spawn_devnet(flags, logs / f"{name}.log")
+        for name, spawned in pending.items():
+            running[name] = spawned.ready()
+        yield running
+    finally:
+        for name, spawned in pending.items():
+            if name in running:
+                running[name].stop()
+            else:
+                RunningDevnet("", 0, "", spawned.process, spawned.log_path).stop()
+
+
+@pytest.fixture(params=["tls", "plain"])
+def devnet(request: pytest.FixtureRequest, fleet: dict[str, RunningDevnet]) -> RunningDevnet:
+    """A priced devnet (key KEY_HEX), once per transport."""
+    return fleet[request.param]
 
 
 @pytest.fixture
-def start(tmp_path: Path) -> Iterator[StartDevnet]:
-    """Start devnets with extra flags; every one is stopped at the end of the test."""
-    started: list[RunningDevnet] = []
-
-    def launch(*args: str) -> RunningDevnet:
-        devnet = start_devnet(args, tmp_path / f"devnet-{len(started)}.log")
-        started.append(devnet)
-        return devnet
-
-    try:
-        yield launch
-    finally:
-        for devnet in started:
-            devnet.stop()
+def poor(fleet: dict[str, RunningDevnet]) -> RunningDevnet:
+    """Plain; one slot per model, 500 ms per job, and every job that runs fails."""
+    return fleet["poor"]
 
 
-@pytest.fixture(scope="session", params=["tls", "plain"])
-def devnet(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningDevnet]:
-    """One priced devnet per transport, shared by every test that does not change it."""
-    flags = PRICED if request.param == "tls" else (*PRICED, "--plain")
-    started = start_devnet(flags, tmp_path_factory.mktemp("devnet") / "devnet.log")
-    try:
-        yield started
-    finally:
-        started.stop()
+@pytest.fixture
+def key_hex() -> str:
+    return KEY_HEX
 
 
 @pytest.fixture

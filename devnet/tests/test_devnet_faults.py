@@ -1,12 +1,12 @@
 """Injected failures, added latency and capacity limits of a deliberately poor devnet."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 import httpx
 import pytest
-from lpgw.devnet.launcher import RunningDevnet, start_devnet
+from lpgw.devnet.launcher import RunningDevnet
 from lpgw.wire.capabilities import Capability
 from lpgw.wire.headers import AI_WORKER_AUTHORIZATION, encode_segment
 from lpgw.wire.net import lp_rpc_pb2 as pb
@@ -14,17 +14,6 @@ from lpgw.wire.net import lp_rpc_pb2 as pb
 TURBO = "stabilityai/sdxl-turbo"
 GetOrchestrator = Callable[..., Awaitable[pb.OrchestratorInfo]]
 BODY = {"model_id": TURBO, "prompt": "x", "width": 32, "height": 32}
-
-
-@pytest.fixture(scope="module")
-def poor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDevnet]:
-    """One slot per model, 600 ms per job, and every job that runs fails."""
-    flags = ("--plain", "--capacity", "1", "--latency-ms", "600", "--failure-rate", "1")
-    devnet = start_devnet(flags, tmp_path_factory.mktemp("poor") / "devnet.log")
-    try:
-        yield devnet
-    finally:
-        devnet.stop()
 
 
 @pytest.fixture

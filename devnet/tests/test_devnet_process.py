@@ -7,25 +7,25 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from lpgw.devnet.launcher import start_devnet
+from lpgw.devnet.launcher import RunningDevnet, start_devnet
 from lpgw.eth import PrivateKey
 
 
-def test_configured_key_certificate_and_clean_stop(tmp_path: Path) -> None:
-    secret = "11" * 32
-    devnet = start_devnet(("--key-hex", secret), tmp_path / "keyed.log")
-    try:
-        pem = ssl.get_server_certificate(("127.0.0.1", devnet.port))
-    finally:
-        exit_code = devnet.stop()
+def test_configured_key_is_the_address(devnet: RunningDevnet, key_hex: str) -> None:
+    assert devnet.address == PrivateKey(bytes.fromhex(key_hex)).checksum_address
+    assert key_hex not in devnet.log_path.read_text()
+
+
+def test_certificate_is_shaped_like_go_livepeers(fleet: dict[str, RunningDevnet]) -> None:
+    tls = fleet["tls"]
+    pem = ssl.get_server_certificate(("127.0.0.1", tls.port))
 
     certificate = x509.load_pem_x509_certificate(pem.encode())
     public_key = certificate.public_key()
     extensions = certificate.extensions
     usage = extensions.get_extension_for_class(x509.KeyUsage).value
     names = extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    assert devnet.address == PrivateKey(bytes.fromhex(secret)).checksum_address
-    assert devnet.url.startswith("https://127.0.0.1:")
+    assert tls.url.startswith("https://127.0.0.1:")
     assert isinstance(public_key, ec.EllipticCurvePublicKey)
     assert public_key.curve.name == "secp256r1"
     assert extensions.get_extension_for_class(x509.BasicConstraints).value.ca
@@ -36,5 +36,9 @@ def test_configured_key_certificate_and_clean_stop(tmp_path: Path) -> None:
     assert names.get_values_for_type(x509.DNSName) == ["127.0.0.1"]
     validity = certificate.not_valid_after_utc - certificate.not_valid_before_utc
     assert validity == datetime.timedelta(hours=8765)
-    assert secret not in devnet.log_path.read_text()
-    assert exit_code == 0
+
+
+def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    devnet = start_devnet(("--plain",), tmp_path / "devnet.log")
+
+    assert devnet.stop() == 0

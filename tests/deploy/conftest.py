@@ -140,8 +140,9 @@ def isolated(cls: type[BaseSettings]) -> type[BaseSettings]:
     """`cls` reading only the values passed to it, not this test process's environment."""
 
     def only_init(
-        settings_cls: type[BaseSettings],
+        owner: type[BaseSettings],
         target: type[BaseSettings],
+        /,
         init_settings: PydanticBaseSettingsSource,
         **other_sources: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:

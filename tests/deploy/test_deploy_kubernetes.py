@@ -309,3 +309,15 @@ def test_dev_overlay_renders_to_valid_kubernetes(
 def test_base_renders_to_valid_kubernetes() -> None:
     for manifest in kustomize_build(DEPLOY / "base"):
         validate(manifest)
+
+
+def test_devnets_accept_their_arguments_and_advertise_their_service() -> None:
+    cli = pytest.importorskip("lpgw.devnet.cli")
+    manifests = all_resources(DEPLOY / "overlays" / "dev")
+    services = {m["metadata"]["name"] for m in manifests if m["kind"] == "Service"}
+    devnets = [(n, c) for n, c in lpgw_containers(manifests) if n.startswith("devnet")]
+    assert len(devnets) == 2
+    for name, container in devnets:
+        settings = cli.load_settings(container["args"])
+        assert (settings.host, settings.port, settings.uri_host) == ("0.0.0.0", 8950, name)
+        assert name in services

@@ -4,9 +4,9 @@ import json
 import os
 import signal
 import subprocess
-import time
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any

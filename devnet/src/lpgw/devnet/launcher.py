@@ -52,10 +52,40 @@ def _child_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith("DEVNET_")}
 
 
-def start_devnet(
-    args: Sequence[str], log_path: Path, timeout: float = READY_TIMEOUT_S
-) -> RunningDevnet:
-    """Run `python -m lpgw.devnet.main --port 0 *args`; stderr (JSON logs) goes to `log_path`."""
+@dataclass(frozen=True)
+class PendingDevnet:
+    """A started process that has not printed its ready line yet."""
+
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def ready(self, timeout: float = READY_TIMEOUT_S) -> RunningDevnet:
+        """Wait for the ready line; on failure the process is stopped."""
+        stdout = self.process.stdout
+        assert stdout is not None
+        readable, _, _ = select.select([stdout], [], [], timeout)
+        line = stdout.readline() if readable else b""
+        try:
+            event = json.loads(line)
+            if event.get("event") != "devnet_ready":
+                raise ValueError("not a ready line")
+        except ValueError as exc:
+            RunningDevnet("", 0, "", self.process, self.log_path).stop()
+            raise DevnetStartFailed(f"devnet did not start; see {self.log_path}") from exc
+        return RunningDevnet(
+            url=event["url"],
+            port=int(event["port"]),
+            address=event["address"],
+            process=self.process,
+            log_path=self.log_path,
+        )
+
+
+def spawn_devnet(args: Sequence[str], log_path: Path) -> PendingDevnet:
+    """Run `python -m lpgw.devnet.main --port 0 *args`; stderr (JSON logs) goes to `log_path`.
+
+    Spawn several, then wait for each, to start them in parallel.
+    """
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "lpgw.devnet.main", "--port", "0", *args],
@@ -63,21 +93,10 @@ def start_devnet(
             stderr=log,
             env=_child_environment(),
         )
-    stdout = process.stdout
-    assert stdout is not None
-    readable, _, _ = select.select([stdout], [], [], timeout)
-    line = stdout.readline() if readable else b""
-    try:
-        event = json.loads(line)
-        if event.get("event") != "devnet_ready":
-            raise ValueError("not a ready line")
-    except ValueError as exc:
-        RunningDevnet("", 0, "", process, log_path).stop()
-        raise DevnetStartFailed(f"devnet did not start; see {log_path}") from exc
-    return RunningDevnet(
-        url=event["url"],
-        port=int(event["port"]),
-        address=event["address"],
-        process=process,
-        log_path=log_path,
-    )
+    return PendingDevnet(process, log_path)
+
+
+def start_devnet(
+    args: Sequence[str], log_path: Path, timeout: float = READY_TIMEOUT_S
+) -> RunningDevnet:
+    return spawn_devnet(args, log_path).ready(timeout)

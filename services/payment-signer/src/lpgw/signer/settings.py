@@ -82,8 +82,6 @@ class SignerSettings(ServiceSettings):
             raise ValueError(
                 "set SIGNER_KEYSTORE_PASSWORD or SIGNER_KEYSTORE_PASSWORD_FILE, not both"
             )
-        if self.signer_dev_key and not self.is_dev:
-            raise ValueError("SIGNER_DEV_KEY=true is allowed only with LPGW_ENV=dev")
         loopback = is_loopback(self.http_host)
         if self.signer_auth_disabled and not loopback:
             raise ValueError(
@@ -99,6 +97,8 @@ class SignerSettings(ServiceSettings):
 
     def prod_problems(self) -> list[str]:
         problems = super().prod_problems()
+        if self.signer_dev_key:
+            problems.append("SIGNER_DEV_KEY=true is allowed only with LPGW_ENV=dev")
         if self.signer_keystore_path is None:
             problems.append("SIGNER_KEYSTORE_PATH must be set")
         if self.signer_keystore_password is None and self.signer_keystore_password_file is None:
