@@ -30,6 +30,7 @@ FLEET = {
     "tls": PRICED,
     "plain": (*PRICED, "--plain"),
     "poor": ("--plain", "--capacity", "1", "--latency-ms", "500", "--failure-rate", "1"),
+    "disposable": ("--plain",),
 }
 
 
@@ -74,7 +75,8 @@ def http_client(devnet: RunningDevnet, http2: bool = False) -> httpx.AsyncClient
 
 @pytest.fixture(scope="session")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RunningDevnet]]:
-    """The shared devnets, started in parallel: priced over TLS and plain, and a poor one."""
+    """The shared devnets, started in parallel: priced over TLS and plain, a poor one, and one
+    a test may stop."""
     logs = tmp_path_factory.mktemp("devnets")
     pending: dict[str, PendingDevnet] = {}
     running: dict[str, RunningDevnet] = {}

@@ -2,12 +2,11 @@
 
 import datetime
 import ssl
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from lpgw.devnet.launcher import RunningDevnet, start_devnet
+from lpgw.devnet.launcher import RunningDevnet
 from lpgw.eth import PrivateKey
 
 
@@ -38,7 +37,5 @@ def test_certificate_is_shaped_like_go_livepeers(fleet: dict[str, RunningDevnet]
     assert validity == datetime.timedelta(hours=8765)
 
 
-def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
-    devnet = start_devnet(("--plain",), tmp_path / "devnet.log")
-
-    assert devnet.stop() == 0
+def test_sigterm_stops_cleanly(fleet: dict[str, RunningDevnet]) -> None:
+    assert fleet["disposable"].stop() == 0

@@ -62,6 +62,8 @@ def test_json_model_prices_from_the_environment(monkeypatch: pytest.MonkeyPatch)
         pytest.param(["--failure-rate", "1.5"], id="failure rate above 1"),
         pytest.param(["--pixels-per-unit", "0"], id="zero denominator"),
         pytest.param(["--price", "-1"], id="negative price"),
+        pytest.param(["--models", " , "], id="no model"),
+        pytest.param(["--key-hex", "12" * 31], id="short key"),
     ],
 )
 def test_invalid_values_are_refused(argv: list[str]) -> None:
@@ -73,3 +75,10 @@ def test_every_certificate_is_new() -> None:
     now = datetime.datetime.now(datetime.UTC)
 
     assert self_signed("127.0.0.1", now) != self_signed("127.0.0.1", now)
+
+
+def test_a_bad_key_is_not_echoed() -> None:
+    with pytest.raises(ValidationError) as refused:
+        load_settings(["--key-hex", "zz" * 32])
+
+    assert "zz" not in str(refused.value)

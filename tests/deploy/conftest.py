@@ -1,8 +1,9 @@
 """What the deploy files must agree with: the workspace's console scripts and the contract.
 
 The contract's environment variables, console scripts and ports are restated here because the
-deploy files must follow them; the console scripts are read from the members' pyproject files,
-so a renamed script breaks these tests.
+deploy files must follow them. The code is checked too: console scripts are read from the
+members' pyproject files and each service's settings class is loaded with a deploy file's
+variables, so a renamed script or setting breaks these tests.
 """
 
 import importlib
@@ -104,10 +105,13 @@ def service_kind(name: str) -> str:
 
 def settings_class(kind: str) -> type[BaseSettings] | None:
     """The settings class a service reads its environment with; None while it is not written."""
+    name = SETTINGS_MODULES[kind]
     try:
-        module = importlib.import_module(SETTINGS_MODULES[kind])
-    except ModuleNotFoundError:
-        return None
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and name.startswith(exc.name):
+            return None
+        raise
     found = [
         cls
         for _, cls in inspect.getmembers(module, inspect.isclass)

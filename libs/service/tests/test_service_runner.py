@@ -37,6 +37,19 @@ REFUSE = textwrap.dedent(
     """
 )
 
+CRASH = textwrap.dedent(
+    """
+    from lpgw.service.logs import configure_logging
+    from lpgw.service.runner import run_service
+
+    async def main(stop):
+        raise RuntimeError("bug")
+
+    configure_logging("demo")
+    run_service(main)
+    """
+)
+
 
 def test_serves_until_sigterm_then_exits_cleanly(python_process: Any) -> None:
     proc = python_process(SERVE.replace("PORT", "0"))
@@ -68,3 +81,11 @@ def test_port_in_use_is_a_startup_error(python_process: Any) -> None:
         assert proc.wait() == 2
     record = proc.wait_event("startup_refused")
     assert f"127.0.0.1:{port}" in record["reason"]
+
+
+def test_a_crash_is_one_json_record_and_exit_1(python_process: Any) -> None:
+    proc = python_process(CRASH)
+    assert proc.wait() == 1
+    record = proc.wait_event("service_crashed")
+    assert "RuntimeError: bug" in record["exc"]
+    assert all(line.startswith("{") for line in proc.stderr), proc.output()

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from lpgw.eth import PrivateKey, recover_sign
 from lpgw.eth.keystore import load, save
 
 SIGN = "/sign-orchestrator-info"
+pytestmark = pytest.mark.integration
 
 
 def sign(url: str, token: str | None) -> httpx.Response:

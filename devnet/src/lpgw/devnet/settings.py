@@ -11,7 +11,11 @@ DEFAULT_MODELS = ("stabilityai/sdxl-turbo", "ByteDance/SDXL-Lightning")
 
 
 class DevnetSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DEVNET_", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="DEVNET_",
+        extra="forbid",
+        hide_input_in_errors=True,  # the key is secret
+    )
 
     host: str = Field("127.0.0.1", description="Listen address.")
     port: int = Field(8950, ge=0, le=65535, description="Listen port; 0 picks a free one.")
@@ -21,7 +25,9 @@ class DevnetSettings(BaseSettings):
     )
     plain: bool = Field(False, description="Serve h2c + HTTP/1.1 (http:// URI) instead of TLS.")
     models: Annotated[list[str], NoDecode] = Field(
-        list(DEFAULT_MODELS), description="Text-to-image models served (comma-separated)."
+        list(DEFAULT_MODELS),
+        min_length=1,
+        description="Text-to-image models served (comma-separated).",
     )
     price: Decimal = Field(
         Decimal(1000), ge=0, description="Text-to-image price in wei per pixels-per-unit units."
@@ -50,6 +56,17 @@ class DevnetSettings(BaseSettings):
     def _split_models(cls, value: object) -> object:
         if isinstance(value, str):
             return [model.strip() for model in value.split(",") if model.strip()]
+        return value
+
+    @field_validator("key_hex")
+    @classmethod
+    def _key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        """64 hex digits, optional 0x; the message never repeats the value."""
+        if value is None:
+            return None
+        digits = value.get_secret_value().removeprefix("0x")
+        if len(digits) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+            raise ValueError("the key is 64 hexadecimal digits")
         return value
 
     @field_validator("model_prices")

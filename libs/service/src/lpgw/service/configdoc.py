@@ -38,7 +38,7 @@ def _default_text(field: FieldInfo) -> str:
     value: Any = field.get_default(call_default_factory=True)
     if value is None:
         return UNSET
-    if value == "":
+    if isinstance(value, str | tuple | list | dict | set | frozenset) and not value:
         return EMPTY
     if isinstance(value, SecretStr | SecretBytes):
         return SECRET

@@ -17,11 +17,15 @@ from lpgw.service.logs import get_logger
 from starlette.types import ASGIApp
 
 log = get_logger(__name__)
+EXIT_CRASHED = 1
 EXIT_STARTUP_REFUSED = 2
 
 
 def run_service(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
-    """Run `main(stop_event)` to completion; a StartupError exits with status 2 and its message."""
+    """Run `main(stop_event)` to completion.
+
+    A StartupError exits with status 2 and its message; any other exception with status 1.
+    """
 
     async def supervise() -> None:
         stop = asyncio.Event()
@@ -44,6 +48,10 @@ def run_service(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
     except StartupError as exc:
         log.error("startup_refused", extra={"reason": str(exc)})
         raise SystemExit(EXIT_STARTUP_REFUSED) from None
+    except Exception:
+        # Logged as one JSON record (with the traceback as a field) instead of bare stderr text.
+        log.exception("service_crashed")
+        raise SystemExit(EXIT_CRASHED) from None
     log.info("stopped")
 
 

@@ -43,11 +43,12 @@ def create_app(settings: IntakeSettings, bus: Bus | None = None) -> FastAPI:
     app.include_router(text_to_image.router)
     app.router.routes.extend(health_routes(readiness))
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _http_error)
     return app
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    """Unknown routes and wrong methods answer with the same envelope as everything else."""
+    """Unknown routes, wrong methods and bugs answer with the same envelope as everything else."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     detail = exc.detail if isinstance(exc, HTTPException) else "Internal Server Error"
     return JSONResponse(error_body(str(detail)), status_code=status)

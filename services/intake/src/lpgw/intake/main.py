@@ -16,7 +16,7 @@ from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
 
 SERVICE = "intake"
-CONNECT_ATTEMPT_S = 5.0
+CONNECT_ATTEMPT_S = 2.0
 RETRY_PAUSE_S = 1.0
 log = get_logger(__name__)
 

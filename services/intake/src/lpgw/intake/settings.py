@@ -1,11 +1,13 @@
 """Intake's configuration: the common service variables plus the INTAKE_* ones."""
 
-from typing import Any
+import json
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from lpgw.intake.pipelines import REFERENCE_DEFAULT_MODELS
 from lpgw.service.settings import ServiceSettings
 from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 MIB = 1024 * 1024
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -25,7 +27,7 @@ class IntakeSettings(ServiceSettings):
     intake_max_body_bytes: int = Field(
         default=10 * MIB, gt=0, description="Largest accepted request body (larger: 413)."
     )
-    intake_default_models: dict[str, str] = Field(
+    intake_default_models: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: dict(REFERENCE_DEFAULT_MODELS),
         description="JSON map pipeline -> model used when `model_id` is absent or empty; "
         "merged over the reference defaults.",
@@ -33,6 +35,17 @@ class IntakeSettings(ServiceSettings):
     intake_rtmp_port: int = Field(
         default=1935, ge=0, le=65535, description="Reserved for RTMP ingest (not served yet)."
     )
+
+    @field_validator("intake_default_models", mode="before")
+    @classmethod
+    def _json_text(cls, value: Any) -> Any:
+        """Parsed here, not by pydantic-settings, so bad JSON is a named validation error."""
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"not a JSON object: {exc}") from None
 
     @field_validator("intake_default_models", mode="after")
     @classmethod

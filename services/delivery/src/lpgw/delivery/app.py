@@ -1,0 +1,65 @@
+"""The delivery ASGI app: the stream route, error envelopes, and a lifespan that opens the
+media store on the bus's JetStream.
+
+`create_app(settings)` connects to NATS and opens the store when it starts; `main` passes
+ones it already opened, so the process waits for NATS before serving.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from lpgw.blobs import BlobStore
+from lpgw.bus import Bus, Names
+from lpgw.delivery.replies import error_body
+from lpgw.delivery.routes import stream
+from lpgw.delivery.settings import DeliverySettings
+from lpgw.service.health import Readiness
+from lpgw.service.observability import health_routes
+from starlette.exceptions import HTTPException
+
+
+def create_app(
+    settings: DeliverySettings, bus: Bus | None = None, store: BlobStore | None = None
+) -> FastAPI:
+    names = Names(settings.bus_prefix)
+    readiness = Readiness()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        connected = bus or await Bus.connect(settings.nats_url, names, client_name="delivery")
+        try:
+            app.state.bus = connected
+            app.state.store = store or await open_store(connected, settings)
+            yield
+        finally:
+            if bus is None:
+                await connected.close()
+
+    app = FastAPI(title="lpgw delivery", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+
+    async def nats_connected() -> bool:
+        return isinstance(app.state.bus, Bus) and app.state.bus.is_connected
+
+    readiness.add("nats", nats_connected)
+    app.include_router(stream.router)
+    app.router.routes.extend(health_routes(readiness))
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _http_error)
+    return app
+
+
+async def open_store(bus: Bus, settings: DeliverySettings) -> BlobStore:
+    names = Names(settings.bus_prefix)
+    return await BlobStore.open(
+        bus.js, bucket=names.media_bucket, ttl_s=settings.delivery_media_ttl_s
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Unknown routes, wrong methods and bugs answer with the same envelope as everything else."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else "Internal Server Error"
+    return JSONResponse(error_body(str(detail)), status_code=status)

@@ -1,0 +1,19 @@
+"""What route handlers receive: the settings and the media store, set up by the lifespan."""
+
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+from lpgw.blobs import BlobStore
+from lpgw.delivery.settings import DeliverySettings
+
+
+def _settings(request: Request) -> DeliverySettings:
+    return cast(DeliverySettings, request.app.state.settings)
+
+
+def _store(request: Request) -> BlobStore:
+    return cast(BlobStore, request.app.state.store)
+
+
+SettingsDep = Annotated[DeliverySettings, Depends(_settings)]
+StoreDep = Annotated[BlobStore, Depends(_store)]
