@@ -68,6 +68,11 @@ def test_result_to_http(result: JobResult, status: int, body: dict[str, Any]) ->
     assert (reply.status, reply.body) == (status, body)
 
 
+def test_success_names_the_orchestrator_that_did_the_work() -> None:
+    result = JobResult(job_id=JOB, ok=True, response={"images": []}, orchestrator="https://o:8935")
+    assert reply_for_result(result, BASE).headers == {"X-Orchestrator-Url": "https://o:8935"}
+
+
 @pytest.mark.parametrize(
     ("error", "status", "message"),
     [

@@ -5,7 +5,7 @@ Error bodies carry both envelopes (ai-api.md §1.1): `{"error": {"message": m}, 
 {"msg": m}}`; schema violations put the field list in `detail` (`HTTPValidationError`).
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lpgw.bus.events import JobResult
@@ -20,6 +20,9 @@ from lpgw.intake.errors import (
 )
 from lpgw.intake.media_urls import rehost_urls
 
+ORCHESTRATOR_HEADER = "X-Orchestrator-Url"
+"""Which orchestrator did the work, as the reference gateway says for BYOC (ai-api.md §5.1)."""
+
 # Besides every 4xx, the statuses a job error keeps with its message; others become a bare 500.
 _PASSED_THROUGH_5XX = frozenset({503, 504})
 
@@ -28,6 +31,7 @@ _PASSED_THROUGH_5XX = frozenset({503, 504})
 class Reply:
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def error_body(message: str) -> dict[str, Any]:
@@ -41,7 +45,8 @@ def internal_error(job_id: str) -> Reply:
 
 def reply_for_result(result: JobResult, media_base_url: str) -> Reply:
     if result.ok and result.response is not None:
-        return Reply(200, rehost_urls(result.response, media_base_url))
+        headers = {ORCHESTRATOR_HEADER: result.orchestrator} if result.orchestrator else {}
+        return Reply(200, rehost_urls(result.response, media_base_url), headers)
     error = result.error
     if error is None or not _passes_through(error.status):
         return internal_error(result.job_id)

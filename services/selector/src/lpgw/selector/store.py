@@ -11,6 +11,7 @@ from lpgw.selector.orchestrators import OrchestratorRecord, from_hash, text, to_
 from lpgw.selector.outcome_stats import OutcomeStats, apply_outcome, averages_hash, stats_from_hash
 from lpgw.state.keys import Keys
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 STATS_TTL_S = 7 * 24 * 3600
 """Statistics of an orchestrator nobody used for a week are forgotten."""
@@ -52,14 +53,20 @@ class OrchestratorStore:
     async def record_outcome(
         self, url: str, pipeline: str, model_id: str, *, ok: bool, latency_ms: float
     ) -> OutcomeStats:
-        """Counts with HINCRBY (exact under concurrency); averages read-modify-write (an
-        interleaved update from another replica only nudges an average, never a count)."""
+        """Counts with HINCRBY; the averages read-modify-write under WATCH, retried when another
+        handler (this replica's or another's) changed the hash in between, so none is lost."""
         key = self._keys.orchestrator_stats(url, pipeline, model_id)
-        current = stats_from_hash(await self._redis.hgetall(key))
-        updated = apply_outcome(current, ok=ok, latency_ms=latency_ms)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hincrby(key, "successes" if ok else "failures", 1)
-            pipe.hset(key, mapping=averages_hash(updated))  # type: ignore[arg-type]
-            pipe.expire(key, STATS_TTL_S)
-            await pipe.execute()
-        return updated
+            while True:
+                try:
+                    await pipe.watch(key)
+                    current = stats_from_hash(await pipe.hgetall(key))
+                    updated = apply_outcome(current, ok=ok, latency_ms=latency_ms)
+                    pipe.multi()
+                    pipe.hincrby(key, "successes" if ok else "failures", 1)
+                    pipe.hset(key, mapping=averages_hash(updated))  # type: ignore[arg-type]
+                    pipe.expire(key, STATS_TTL_S)
+                    await pipe.execute()
+                    return updated
+                except WatchError:
+                    continue

@@ -60,4 +60,6 @@ async def text_to_image(
             reply = reply_for_error(exc, job_id)
         observed.status = reply.status
         log.info("request_answered", extra={"status": reply.status})
-    return JSONResponse(reply.body, status_code=reply.status, headers={REQUEST_ID_HEADER: job_id})
+    return JSONResponse(
+        reply.body, status_code=reply.status, headers={REQUEST_ID_HEADER: job_id, **reply.headers}
+    )
