@@ -39,7 +39,7 @@ bench: setup
 	$(RUN) python bench/ai_overhead.py
 
 config-docs: setup
-	$(RUN) python tools/config_docs.py
+	$(RUN) python tools/config_docs.py --write
 
 clean:
 	rm -rf .venv .tools .data .pytest_cache .mypy_cache .ruff_cache

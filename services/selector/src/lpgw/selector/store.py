@@ -62,7 +62,7 @@ class OrchestratorStore:
                     await pipe.watch(key)
                     current = stats_from_hash(await pipe.hgetall(key))
                     updated = apply_outcome(current, ok=ok, latency_ms=latency_ms)
-                    pipe.multi()
+                    pipe.multi()  # type: ignore[no-untyped-call]
                     pipe.hincrby(key, "successes" if ok else "failures", 1)
                     pipe.hset(key, mapping=averages_hash(updated))  # type: ignore[arg-type]
                     pipe.expire(key, STATS_TTL_S)

@@ -34,7 +34,6 @@ from lpgw.session.media import blob_key, media_urls, rewrite_response
 from lpgw.session.orchestrator_info import OrchestratorInfos
 from lpgw.state.keys import Keys
 from lpgw.wire.capabilities import ai_job_capabilities, capability_for_pipeline
-from lpgw.wire.errors import UnknownPipeline
 from lpgw.wire.headers import encode_payment, encode_segment
 from lpgw.wire.segdata import ai_segdata
 from redis.asyncio import Redis
@@ -125,10 +124,7 @@ class JobRunner:
             return _failed(job, deadline_passed(), attempts=0)
         if job.pipeline not in SUPPORTED_PIPELINES:
             return _failed(job, Verdict(501, f"pipeline {job.pipeline} is not supported yet"), 0)
-        try:
-            capability = int(capability_for_pipeline(job.pipeline))
-        except UnknownPipeline:
-            return _failed(job, Verdict(400, f"unknown pipeline {job.pipeline}"), attempts=0)
+        capability = int(capability_for_pipeline(job.pipeline))
         budget = attempt_budget(job.max_attempts, self._limits.max_attempts)
         tried: list[str] = []
         candidates: Sequence[Candidate] = []
