@@ -92,3 +92,39 @@ class Candidate(BaseModel):
 
 class SelectionReply(Event):
     candidates: list[Candidate]
+
+
+class SignatureAudit(Event):
+    """What the payment-signer signed, for whom: one event per signing call."""
+
+    client: str
+    route: str
+    recipient: str
+    orchestrator: str = ""
+    bucket: str = ""
+    session: str = ""
+    tickets: int
+    face_value: str
+    win_prob: str
+    ev: str
+    nonces: list[int] = Field(default_factory=list)
+    signed_at: float
+
+
+class OrchestratorListRequest(Event):
+    """`caps` filters by "<pipeline>/<model>" as the remote-signer discovery API does."""
+
+    caps: list[str] = Field(default_factory=list)
+
+
+class OrchestratorSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str
+    address: str
+    capabilities: list[str]
+    latency_ms: float | None = None
+    ok: bool = True
+
+
+class OrchestratorList(Event):
+    orchestrators: list[OrchestratorSummary]

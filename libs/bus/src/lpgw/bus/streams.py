@@ -8,10 +8,12 @@ from nats.js.errors import NotFoundError
 JOBS_DUPLICATE_WINDOW_S = 120.0
 RESULTS_MAX_AGE_S = 3600.0
 OUTCOMES_MAX_AGE_S = 24 * 3600.0
+AUDIT_MAX_AGE_S = 90 * 24 * 3600.0
 
 
 def stream_configs(names: Names) -> dict[str, StreamConfig]:
-    """By name. JOBS is a work queue (each job taken once); RESULTS and OUTCOMES expire by age."""
+    """By name. JOBS is a work queue (each job taken once); RESULTS and OUTCOMES expire by age;
+    AUDIT keeps every signature the payment-signer made for 90 days."""
     configs = [
         StreamConfig(
             name=names.jobs_stream,
@@ -34,6 +36,13 @@ def stream_configs(names: Names) -> dict[str, StreamConfig]:
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             max_age=OUTCOMES_MAX_AGE_S,
+        ),
+        StreamConfig(
+            name=names.audit_stream,
+            subjects=[names.audit_signatures],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            max_age=AUDIT_MAX_AGE_S,
         ),
     ]
     return {config.name or "": config for config in configs}

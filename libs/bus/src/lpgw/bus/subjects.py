@@ -37,6 +37,16 @@ class Names:
         return f"{self.prefix}.outcomes.*"
 
     @property
+    def audit_signatures(self) -> str:
+        """One event per signing call of the payment-signer (stream AUDIT)."""
+        return f"{self.prefix}.audit.signatures"
+
+    @property
+    def orchestrator_list(self) -> str:
+        """Request/reply: every orchestrator the selector knows (served by the selector)."""
+        return f"{self.prefix}.selector.orchestrators"
+
+    @property
     def select(self) -> str:
         """Request/reply: "who should do this job" (served by the selector, queue group)."""
         return f"{self.prefix}.selector.select"
@@ -57,6 +67,10 @@ class Names:
     @property
     def outcomes_stream(self) -> str:
         return f"{self._upper}_OUTCOMES"
+
+    @property
+    def audit_stream(self) -> str:
+        return f"{self._upper}_AUDIT"
 
     @property
     def media_bucket(self) -> str:

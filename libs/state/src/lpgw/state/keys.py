@@ -23,3 +23,24 @@ class Keys:
     def job_done(self, job_id: str) -> str:
         """Marker that a job's result was published; redeliveries skip finished jobs."""
         return f"{self.prefix}:job:{job_id}:done"
+
+    # Payment-signer ---------------------------------------------------------------------------
+    def nonce(self, sender: str, recipient_rand_hash: str) -> str:
+        """Counter: last ticket nonce used for these ticket params (INCRBY allocates)."""
+        return f"{self.prefix}:pm:nonce:{sender}:{recipient_rand_hash}"
+
+    def credit(self, recipient: str, bucket: str) -> str:
+        """Hash: the sender's credit with an orchestrator for one balance bucket."""
+        return f"{self.prefix}:pm:credit:{recipient}:{bucket}"
+
+    def pending_payment(self, payment_id: str) -> str:
+        """Hash: a balance update staged by a payment, until its work completes."""
+        return f"{self.prefix}:pm:pending:{payment_id}"
+
+    def client_spend(self, client: str, period: int) -> str:
+        """Counter: EV (wei) signed for one client in one budget period."""
+        return f"{self.prefix}:pm:spend:client:{client}:{period}"
+
+    def session_spend(self, session: str) -> str:
+        """Counter: EV (wei) signed for one job or stream."""
+        return f"{self.prefix}:pm:spend:session:{session}"
