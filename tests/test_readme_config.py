@@ -1,4 +1,4 @@
-"""The README's configuration tables are generated from the settings classes; they must not drift."""
+"""The README's configuration tables come from the settings classes; they must not drift."""
 
 import subprocess
 import sys
