@@ -28,6 +28,7 @@ lint: setup
 
 typecheck: setup
 	$(RUN) mypy libs/eth/src libs/pm/src libs/wire/src libs/bus/src libs/state/src libs/blobs/src libs/service/src libs/stack/src
+	$(RUN) mypy devnet/src services/intake/src services/delivery/src services/selector/src services/session/src services/payment-signer/src tools bench
 
 proto: setup
 	$(RUN) python libs/wire/tools/gen_proto.py
