@@ -26,11 +26,18 @@ PRICED = (
     "--key-hex",
     KEY_HEX,
 )
+FAST_BLOCK_S = 0.02
 FLEET = {
-    "tls": PRICED,
-    "plain": (*PRICED, "--plain"),
-    "poor": ("--plain", "--capacity", "1", "--latency-ms", "500", "--failure-rate", "1"),
-    "disposable": ("--plain",),
+    "tls": (*PRICED, "--no-payments"),
+    "plain": (*PRICED, "--plain", "--no-payments"),
+    "poor": (
+        "--plain",
+        "--no-payments",
+        *("--capacity", "1", "--latency-ms", "500", "--failure-rate", "1"),
+    ),
+    "disposable": ("--plain", "--no-payments"),
+    "paid": (*PRICED, "--plain"),
+    "fast_chain": (*PRICED, "--plain", "--block-time-s", str(FAST_BLOCK_S)),
 }
 
 
@@ -75,8 +82,8 @@ def http_client(devnet: RunningDevnet, http2: bool = False) -> httpx.AsyncClient
 
 @pytest.fixture(scope="session")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RunningDevnet]]:
-    """The shared devnets, started in parallel: priced over TLS and plain, a poor one, and one
-    a test may stop."""
+    """The shared devnets, started in parallel: off-chain ones (priced over TLS and plain, a
+    poor one, one a test may stop) and paid ones (12 s blocks, and 20 ms blocks for expiry)."""
     logs = tmp_path_factory.mktemp("devnets")
     pending: dict[str, PendingDevnet] = {}
     running: dict[str, RunningDevnet] = {}
@@ -104,6 +111,18 @@ def devnet(request: pytest.FixtureRequest, fleet: dict[str, RunningDevnet]) -> R
 def poor(fleet: dict[str, RunningDevnet]) -> RunningDevnet:
     """Plain; one slot per model, 500 ms per job, and every job that runs fails."""
     return fleet["poor"]
+
+
+@pytest.fixture
+def paid(fleet: dict[str, RunningDevnet]) -> RunningDevnet:
+    """Plain, priced like `devnet`, payments on (the default)."""
+    return fleet["paid"]
+
+
+@pytest.fixture
+def fast_chain(fleet: dict[str, RunningDevnet]) -> RunningDevnet:
+    """Like `paid`, but its chain makes a block every FAST_BLOCK_S: params expire in 0.8 s."""
+    return fleet["fast_chain"]
 
 
 @pytest.fixture

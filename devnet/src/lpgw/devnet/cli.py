@@ -41,6 +41,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--capacity", type=int, help="concurrent jobs per model (DEVNET_CAPACITY, 4)")
     p.add_argument("--key-hex", help="orchestrator key hex; prefer DEVNET_KEY_HEX (ps shows argv)")
     p.add_argument("--max-image-side", type=int, help="largest width/height (2048)")
+    p.add_argument(
+        "--payments",
+        action=argparse.BooleanOptionalAction,
+        help="issue ticket params and require payment (DEVNET_PAYMENTS, default on)",
+    )
+    p.add_argument("--ticket-ev", type=int, help="wei per ticket (DEVNET_TICKET_EV, 1e9)")
+    p.add_argument("--face-value-multiplier", type=int, help="win prob ~ 1/this (default 100)")
+    p.add_argument("--redeem-gas", type=int, help="gas of a redemption (350000)")
+    p.add_argument("--gas-price", type=int, help="wei; default ticket EV / redeem gas")
+    p.add_argument("--max-face-value", type=int, help="face value cap in wei (0 = none)")
+    p.add_argument("--sender-deposit", type=int, help="every sender's deposit in wei (1e18)")
+    p.add_argument("--sender-reserve", type=int, help="every sender's reserve in wei (1e18)")
+    p.add_argument("--block-time-s", type=float, help="seconds per devnet L1 block (12)")
     return p
 
 

@@ -33,3 +33,14 @@ class InjectedFailure(DevnetError):
 
 class OrchestratorRequestRejected(DevnetError):
     """A gRPC call is refused; the reference sends plain errors as status UNKNOWN."""
+
+
+class PaymentRejected(DevnetError):
+    """A payment the devnet cannot even read as ticket data (HTTP 400, like refused ones)."""
+
+
+class InternalError(DevnetError):
+    """The refreshed OrchestratorInfo of a response could not be built (HTTP 500)."""
+
+    def __init__(self) -> None:
+        super().__init__("Internal Server Error")

@@ -4,11 +4,15 @@ from lpgw.devnet.errors import (
     DevnetError,
     InjectedFailure,
     InsufficientCapacity,
+    InternalError,
     InvalidParameters,
+    PaymentRejected,
     RequestDecodeError,
 )
 from lpgw.devnet.node import Node
 from lpgw.devnet.text_to_image import RequestHeaders, TextToImage
+from lpgw.devnet.top_up import top_up
+from lpgw.pm import ReceiveError
 from lpgw.wire.errors import MalformedPayment, MalformedSegment, SegmentCredentialError, WireError
 from lpgw.wire.headers import AUTHORIZATION_HEADER, PAYMENT_HEADER, SEGMENT_HEADER
 from starlette.applications import Starlette
@@ -18,16 +22,21 @@ from starlette.routing import Route
 
 MAX_BODY_BYTES = 2**20
 
-Refusal = DevnetError | WireError
+PROTOBUF = "application/x-protobuf"
+
+Refusal = DevnetError | WireError | ReceiveError
 
 _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (RequestDecodeError, 400),
     (InvalidParameters, 400),
+    (PaymentRejected, 400),
+    (ReceiveError, 400),
     (MalformedPayment, 402),
     (MalformedSegment, 403),
     (SegmentCredentialError, 403),
     (InsufficientCapacity, 503),
     (InjectedFailure, 500),
+    (InternalError, 500),
 )
 
 
@@ -65,8 +74,26 @@ def http_app(node: Node) -> Starlette:
         )
         try:
             return JSONResponse(await text_to_image.handle(await _body(request), headers))
-        except (DevnetError, WireError) as error:
+        except (DevnetError, WireError, ReceiveError) as error:
             return error_response(error)
+
+    async def post_payment(request: Request) -> Response:
+        try:
+            await _body(request)
+            result = await top_up(
+                node,
+                request.headers.get(SEGMENT_HEADER, ""),
+                request.headers.get(PAYMENT_HEADER, ""),
+            )
+        except (DevnetError, WireError, ReceiveError) as error:
+            return error_response(error)
+        return Response(result.SerializeToString(), media_type=PROTOBUF)
+
+    async def get_ledger(request: Request) -> Response:
+        """Everything the devnet was paid; no auth, it is a test orchestrator."""
+        if node.payments is None:
+            return JSONResponse({"payments": False, "senders": {}})
+        return JSONResponse(node.payments.ledger_json())
 
     async def get_stream(request: Request) -> Response:
         stored = node.media.get(request.path_params["request_id"], request.path_params["file"])
@@ -80,6 +107,8 @@ def http_app(node: Node) -> Starlette:
     return Starlette(
         routes=[
             Route("/text-to-image", post_text_to_image, methods=["POST"]),
+            Route("/payment", post_payment, methods=["POST"]),
+            Route("/ledger", get_ledger, methods=["GET"]),
             Route("/stream/{request_id}/{file:path}", get_stream, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
         ]

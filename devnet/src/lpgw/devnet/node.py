@@ -7,11 +7,14 @@ from lpgw.devnet.auth_tokens import AuthTokens
 from lpgw.devnet.capabilities import offered
 from lpgw.devnet.capacity import ModelSlots
 from lpgw.devnet.faults import Faults
+from lpgw.devnet.ledger import Ledger
 from lpgw.devnet.media_store import MediaStore
+from lpgw.devnet.payments import Payments
 from lpgw.devnet.pricing import PriceTable
 from lpgw.devnet.settings import DevnetSettings
-from lpgw.devnet.ticket_params import OffChain, TicketParamsSource
 from lpgw.eth import PrivateKey
+from lpgw.pm import Recipient, RecipientConfig
+from lpgw.pm.chain import DevnetChain
 from lpgw.wire.net import lp_rpc_pb2 as pb
 
 VERSION = "0.9.1-devnet"
@@ -26,7 +29,7 @@ class Node:
     slots: ModelSlots
     media: MediaStore
     faults: Faults
-    ticket_params: TicketParamsSource
+    payments: Payments | None
     max_image_side: int
     version: str = VERSION
 
@@ -39,6 +42,23 @@ def node_key(settings: DevnetSettings) -> PrivateKey:
     if settings.key_hex is None:
         return PrivateKey.generate()
     return PrivateKey(bytes.fromhex(settings.key_hex.get_secret_value().removeprefix("0x")))
+
+
+def payments(settings: DevnetSettings, key: PrivateKey) -> Payments:
+    """A recipient with a new secret, on the devnet chain with the configured sender funds."""
+    config = RecipientConfig(
+        ticket_ev=settings.ticket_ev,
+        redeem_gas=settings.redeem_gas,
+        tx_cost_multiplier=settings.face_value_multiplier,
+        max_face_value=settings.max_face_value,
+    )
+    chain = DevnetChain(
+        deposit=settings.sender_deposit,
+        reserve=settings.sender_reserve,
+        gas_price=settings.effective_gas_price,
+        block_time_s=settings.block_time_s,
+    )
+    return Payments(Recipient.create(key.address, config), chain, Ledger())
 
 
 def build_node(settings: DevnetSettings, service_uri: str, key: PrivateKey) -> Node:
@@ -58,6 +78,6 @@ def build_node(settings: DevnetSettings, service_uri: str, key: PrivateKey) -> N
             settings.failure_rate,
             random.Random(settings.failure_seed),
         ),
-        ticket_params=OffChain(),
+        payments=payments(settings, key) if settings.payments else None,
         max_image_side=settings.max_image_side,
     )

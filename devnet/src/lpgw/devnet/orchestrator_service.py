@@ -3,36 +3,32 @@
 from lpgw.devnet.errors import OrchestratorRequestRejected
 from lpgw.devnet.grpc_unary import Unary, UnaryMethod
 from lpgw.devnet.node import Node
-from lpgw.devnet.pricing import price_info
+from lpgw.devnet.orchestrator_info import orchestrator_info, quote
+from lpgw.pm import PmError
 from lpgw.wire.net import lp_rpc_pb2 as pb
 
 _SERVICE = "/net.Orchestrator/"
 
 
 class OrchestratorService:
-    """Off-chain: request signatures are not checked and no ticket params are issued yet."""
+    """Request signatures are not checked; ticket params are issued when payments are on."""
 
     def __init__(self, node: Node) -> None:
         self._node = node
 
     async def get_orchestrator(self, request: pb.OrchestratorRequest) -> pb.OrchestratorInfo:
         node = self._node
-        info = pb.OrchestratorInfo(
-            transcoder=node.service_uri,
-            address=node.key.address,
-            capabilities=node.capabilities(),
-            auth_token=node.auth_tokens.issue(),
-        )
-        if request.HasField("capabilities"):
-            price = node.prices.for_job(request.capabilities)
-        else:
-            price = node.prices.transcoding
-            info.capabilities_prices.extend(node.prices.listed())
-        info.price_info.CopyFrom(price_info(price))
-        params = node.ticket_params.ticket_params(request.address, price)
-        if params is not None:
-            info.ticket_params.CopyFrom(params)
-        return info
+        capabilities = request.capabilities if request.HasField("capabilities") else None
+        try:
+            return orchestrator_info(
+                node,
+                sender=request.address,
+                capabilities=capabilities,
+                auth_token=node.auth_tokens.issue(),
+                price=quote(node, capabilities),
+            )
+        except PmError as exc:
+            raise OrchestratorRequestRejected(str(exc)) from exc
 
     async def ping(self, request: pb.PingPong) -> pb.PingPong:
         return pb.PingPong(value=self._node.key.sign(request.value))

@@ -47,6 +47,10 @@ class PriceTable:
                 total += prices.get(model, Fraction(0))
         return total if total else self.transcoding
 
+    def model_price(self, capability: int, model: str) -> Fraction:
+        """The configured price of one served (capability, model); 0 if not served."""
+        return self.by_capability.get(capability, {}).get(model, Fraction(0))
+
     def listed(self) -> list[pb.PriceInfo]:
         """One entry per (capability, model), whole wei per unit, for general info."""
         return [

@@ -77,6 +77,7 @@ async def serve(settings: DevnetSettings, stop: asyncio.Event, announce: Announc
                 "url": uri,
                 "address": node.key.checksum_address,
                 "port": port,
+                "payments": node.payments is not None,
             }
         )
         # Starlette's ASGI types and hypercorn's describe the same protocol in different words.

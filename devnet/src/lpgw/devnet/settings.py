@@ -4,6 +4,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated
 
+from lpgw.pm.chain import BLOCK_TIME_S, DEVNET_DEPOSIT, DEVNET_RESERVE
+from lpgw.pm.recipient import REDEEM_GAS
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -50,6 +52,31 @@ class DevnetSettings(BaseSettings):
     )
     max_image_side: int = Field(2048, ge=1, description="Largest accepted width or height.")
     media_store_bytes: int = Field(256 * 2**20, ge=1, description="Memory kept for results.")
+    payments: bool = Field(
+        True, description="Issue ticket params and require payment; false = off-chain devnet."
+    )
+    ticket_ev: int = Field(
+        1_000_000_000, ge=1, description="Expected value of one ticket (wei), `-ticketEV`."
+    )
+    face_value_multiplier: int = Field(
+        100,
+        ge=1,
+        description="Face value = redemption cost × this (txCostMultiplier); win prob ≈ 1/this.",
+    )
+    redeem_gas: int = Field(REDEEM_GAS, ge=1, description="Gas of one ticket redemption.")
+    gas_price: int | None = Field(
+        None,
+        ge=0,
+        description="Gas price (wei); default ceil(ticket EV / redeem gas): a redemption ≈ 1 EV.",
+    )
+    max_face_value: int = Field(0, ge=0, description="Cap on face values (wei); 0 = none.")
+    sender_deposit: int = Field(DEVNET_DEPOSIT, ge=0, description="Every sender's deposit (wei).")
+    sender_reserve: int = Field(DEVNET_RESERVE, ge=0, description="Every sender's reserve (wei).")
+    block_time_s: float = Field(
+        BLOCK_TIME_S,
+        gt=0,
+        description="Seconds per L1 block of the devnet chain; change only to test expiry.",
+    )
 
     @field_validator("models", mode="before")
     @classmethod
@@ -83,6 +110,12 @@ class DevnetSettings(BaseSettings):
     @property
     def transcoding_price_per_unit(self) -> Fraction:
         return Fraction(self.transcoding_price) / self.pixels_per_unit
+
+    @property
+    def effective_gas_price(self) -> int:
+        if self.gas_price is not None:
+            return self.gas_price
+        return -(-self.ticket_ev // self.redeem_gas)
 
     @property
     def uri_host(self) -> str:

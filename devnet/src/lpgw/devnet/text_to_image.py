@@ -1,8 +1,10 @@
 """`POST /text-to-image` on the orchestrator, in the reference's order of checks (wire.md §7.4).
 
-0 body → 400, 1 payment → 402, 2 segment credentials → 403, 3 job size → 400,
-5 capacity for (pipeline, model) → 503, 8 run (injected failure → 500), 10 → 200 JSON.
-Steps 4, 6, 7 and 9 (balances and payment processing) arrive with ticket params.
+0 body → 400, 1 payment → 402, 2 segment credentials → 403, 3 job size and units → 400,
+4 bucket (sender, "27_<model>"), 5 capacity for (pipeline, model) → 503, 6 process the payment
+→ 400, 7 balance below one ticket EV at a non-zero price → 400 `Insufficient balance`, 8 run
+(injected failure → 500), 9 debit units × price, 10 → 200 JSON. Steps 4, 6, 7 and 9 happen
+only when payments are on; off, the payment is decoded and ignored.
 """
 
 import asyncio
@@ -11,12 +13,14 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from lpgw.devnet.credentials import check_credentials
 from lpgw.devnet.errors import InjectedFailure, InvalidParameters, RequestDecodeError
 from lpgw.devnet.images import render_png
 from lpgw.devnet.node import Node
-from lpgw.wire.capabilities import is_compatible
-from lpgw.wire.errors import IncompatibleCapabilities
-from lpgw.wire.headers import AI_WORKER_AUTHORIZATION, decode_payment, decode_segment
+from lpgw.pm.balances import ai_bucket
+from lpgw.pm.fees import text_to_image_units
+from lpgw.wire.capabilities import Capability
+from lpgw.wire.headers import AI_WORKER_AUTHORIZATION, decode_payment
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError
 
 DEFAULT_SIDE = 512
@@ -46,6 +50,11 @@ class ImageJob:
     width: int
     height: int
     seeds: tuple[int, ...]
+
+    @property
+    def units(self) -> int:
+        """Billable units (ai-api.md §3.11): height × width × images."""
+        return text_to_image_units(self.height, self.width, len(self.seeds))
 
 
 @dataclass(frozen=True)
@@ -92,25 +101,27 @@ class TextToImage:
     def __init__(self, node: Node) -> None:
         self._node = node
 
-    def _check_credentials(self, segment_header: str) -> None:
-        segment = decode_segment(segment_header)
-        job = segment.capabilities if segment.HasField("capabilities") else None
-        if not is_compatible(job, self._node.capabilities()):
-            raise IncompatibleCapabilities()
-        self._node.auth_tokens.verify(segment)
-
     async def handle(self, body: bytes, headers: RequestHeaders) -> dict[str, object]:
-        """The ImageResponse JSON for one request; raises DevnetError or lpgw.wire errors."""
+        """The ImageResponse JSON for one request; raises DevnetError, lpgw.wire's or lpgw.pm's
+        errors."""
         node = self._node
         params = decode_params(body)
-        decode_payment(headers.payment)
-        self._check_credentials(headers.segment)
+        payment = decode_payment(headers.payment)
+        check_credentials(node, headers.segment, payment)
         job = plan(params, node.max_image_side)
+        bucket = ai_bucket(Capability.TEXT_TO_IMAGE, job.model)
+        payments = node.payments
         with node.slots.reserve(job.model):
+            charge = None
+            if payments is not None:
+                quote = node.prices.model_price(Capability.TEXT_TO_IMAGE, job.model)
+                charge = await payments.receive(payment, bucket, quote)
             await node.faults.delay()
             if node.faults.strikes():
                 raise InjectedFailure()
             pngs = await asyncio.to_thread(_render_all, job)
+            if payments is not None and charge is not None:
+                await payments.debit(charge, job.units)
         request_id = secrets.token_hex(8)
         log.info(
             "text_to_image_done",

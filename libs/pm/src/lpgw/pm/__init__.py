@@ -5,6 +5,7 @@ each; the names most callers need are re-exported here.
 """
 
 from lpgw.pm.balances import Balances, BalanceUpdate, UpdateStatus, settle, stage_update
+from lpgw.pm.chain import ChainView, DevnetChain
 from lpgw.pm.errors import PmError, ReceiveError, TicketParamsError
 from lpgw.pm.ev import MAX_WIN_PROB, ticket_ev
 from lpgw.pm.nonces import MemoryNonceStore, NonceStore, SeenNonces, reserve_nonces
@@ -20,6 +21,8 @@ __all__ = [
     "MAX_WIN_PROB",
     "BalanceUpdate",
     "Balances",
+    "ChainView",
+    "DevnetChain",
     "ExpirationParams",
     "IssueContext",
     "MemoryNonceStore",
