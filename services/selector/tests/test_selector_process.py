@@ -1,4 +1,5 @@
-"""The lpgw-selector process: becomes ready, answers `select`, exits cleanly on SIGTERM."""
+"""The lpgw-selector process: becomes ready, answers `select` and `orchestrator_list`, exits
+cleanly on SIGTERM."""
 
 import asyncio
 import os
@@ -11,7 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 from lpgw.bus import Bus
-from lpgw.bus.events import SelectionReply, SelectionRequest
+from lpgw.bus.events import (
+    OrchestratorList,
+    OrchestratorListRequest,
+    SelectionReply,
+    SelectionRequest,
+)
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.stack.ports import free_port
 
@@ -74,6 +80,10 @@ async def test_selector_process_serves_and_stops(
                 break
             await asyncio.sleep(0.2)
     assert [c.url for c in reply.candidates] == [devnet.url]
+    listed = await bus.request(
+        bus.names.orchestrator_list, OrchestratorListRequest(), OrchestratorList, timeout=2.0
+    )
+    assert [o.url for o in listed.orchestrators] == [devnet.url]
 
     process.send_signal(signal.SIGTERM)
     assert await asyncio.to_thread(process.wait, 15) == 0

@@ -8,11 +8,21 @@ from lpgw.session.failures import (
     OrchestratorBusy,
     OrchestratorFailed,
     OrchestratorRejectedCredentials,
+    OrchestratorRejectedPayment,
     OrchestratorRejectedRequest,
     OrchestratorUnreachable,
     Verdict,
     failure_for_status,
     verdict_for,
+)
+from lpgw.session.payments import (
+    BudgetExhausted,
+    PaymentCapExceeded,
+    PaymentError,
+    PriceAboveCeiling,
+    SignerUnavailable,
+    TicketParamsRefused,
+    refusal_for,
 )
 
 
@@ -33,6 +43,42 @@ def test_failure_for_status(status: int, kind: type[AttemptFailed], retry: bool)
     failure = failure_for_status(status, " reason\n")
     assert type(failure) is kind
     assert failure.retry_elsewhere is retry
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "TicketParams expired",
+        "invalid ticket senderNonce: already seen sender=0xAb nonce=3",
+        "invalid ticket signature",
+        "Insufficient balance",
+        "Could not find Sender for payment",
+        "invalid recipientRand for ticket recipientRandHash",
+    ],
+)
+def test_a_refused_payment_is_not_a_bad_request(body: str) -> None:
+    """The reference answers 400 for both; only a bad request stops the job."""
+    failure = failure_for_status(400, body + "\n")
+    assert type(failure) is OrchestratorRejectedPayment
+    assert failure.retry_elsewhere
+    assert failure.message == body
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        pytest.param(481, PriceAboveCeiling, id="481 price ceiling: skip the orchestrator"),
+        pytest.param(403, PaymentCapExceeded, id="403 EV or face value cap: skip it"),
+        pytest.param(429, BudgetExhausted, id="429 budget: the job ends with 402"),
+        pytest.param(400, TicketParamsRefused, id="400 params refused: refresh once"),
+        pytest.param(480, TicketParamsRefused, id="480 refresh needed: refresh once"),
+        pytest.param(503, SignerUnavailable, id="503 signer down: hand the job back"),
+        pytest.param(401, SignerUnavailable, id="401 wrong token: hand the job back"),
+    ],
+)
+def test_signer_refusals(status: int, kind: type[PaymentError]) -> None:
+    refusal = refusal_for(status, "why")
+    assert type(refusal) is kind
 
 
 def test_failure_message_is_trimmed_and_bounded() -> None:

@@ -25,6 +25,8 @@ from lpgw.devnet.launcher import RunningDevnet
 from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
+from lpgw.session.paid_attempt import PaidAttempt
+from lpgw.session.payments import OffChainPayments
 from lpgw.session.signer_client import OFF_CHAIN
 from lpgw.state import Keys
 from lpgw.wire.client import OrchestratorClient
@@ -38,8 +40,9 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 class Beats:
     """Stands in for lpgw.bus.Delivery: counts in_progress calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, attempt: int = 1) -> None:
         self.count = 0
+        self.attempt = attempt
 
     async def in_progress(self) -> None:
         self.count += 1
@@ -108,10 +111,14 @@ async def runner(
             bus=bus,
             redis=redis,
             keys=Keys(prefix),
-            media=media,
-            infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
-            worker=AiWorker(http),
-            limits=JobLimits(max_attempts=3, attempt_timeout_s=20, keepalive_s=0.05),
+            attempt=PaidAttempt(
+                infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
+                payments=OffChainPayments(),
+                worker=AiWorker(http),
+                media=media,
+                attempt_timeout_s=20,
+            ),
+            limits=JobLimits(max_attempts=3, keepalive_s=0.05),
         )
 
 

@@ -34,11 +34,57 @@ class FakeOrchestrators:
         return self.info
 
 
-def _info(expires_in: float, transcoder: str = "https://o:1") -> pb.OrchestratorInfo:
+def _info(
+    expires_in: float, transcoder: str = "https://o:1", *, params: bool = False
+) -> pb.OrchestratorInfo:
     info = pb.OrchestratorInfo(transcoder=transcoder)
     info.auth_token.session_id = "abcd0123"
     info.auth_token.expiration = int(NOW + expires_in)
+    if params:
+        info.ticket_params.face_value = (10**9).to_bytes(8, "big")
     return info
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("age_s", "tickets", "calls"),
+    [
+        pytest.param(0, 0, 1, id="fresh params are reused"),
+        pytest.param(239, 399, 1, id="under 4 min and 400 tickets: reused"),
+        pytest.param(240, 0, 2, id="params 4 min old are refreshed"),
+        pytest.param(0, 400, 2, id="400 tickets on the params: refreshed"),
+    ],
+)
+async def test_ticket_params_are_refreshed_by_age_and_tickets(
+    age_s: float, tickets: int, calls: int
+) -> None:
+    fake = FakeOrchestrators(_info(1800, params=True))
+    clock = Clock()
+    infos = OrchestratorInfos(fake, OFF_CHAIN, clock=clock)
+    info = await infos.get("https://o:1", "text-to-image", "m1")
+    infos.tickets_sent("https://o:1", "text-to-image", "m1", info, tickets)
+    clock.now += age_s
+    await infos.get("https://o:1", "text-to-image", "m1")
+    assert len(fake.requests) == calls
+
+
+async def test_tickets_on_replaced_params_do_not_count() -> None:
+    fake = FakeOrchestrators(_info(1800, params=True))
+    infos = OrchestratorInfos(fake, OFF_CHAIN, clock=lambda: NOW)
+    old = await infos.get("https://o:1", "text-to-image", "m1")
+    infos.forget("https://o:1", "text-to-image", "m1")
+    fake.info = _info(1800, params=True)
+    await infos.get("https://o:1", "text-to-image", "m1")
+    infos.tickets_sent("https://o:1", "text-to-image", "m1", old, 1000)
+    await infos.get("https://o:1", "text-to-image", "m1")
+    assert len(fake.requests) == 2
 
 
 async def test_asks_with_the_job_capabilities() -> None:
@@ -111,6 +157,7 @@ async def test_errors_become_attempt_failures(
 class Beats:
     def __init__(self) -> None:
         self.count = 0
+        self.attempt = 1
 
     async def in_progress(self) -> None:
         self.count += 1

@@ -1,9 +1,10 @@
 """The selector process: probe orchestrators, answer `select`, learn from OUTCOMES.
 
 Start order: settings → logs → NATS (retried until up) and Redis → streams declared → HTTP
-health server → gateway identity from the signer → probe loop, `select` responder and
-OUTCOMES consumer. SIGTERM stops the probe loop, the responder and the consumer (in-flight
-messages finish or are redelivered), then the HTTP server.
+health server → gateway identity from the signer → probe loop, `select` and
+`orchestrator_list` responders and OUTCOMES consumer. SIGTERM stops the probe loop, the
+responders and the consumer (in-flight messages finish or are redelivered), then the HTTP
+server.
 """
 
 import asyncio
@@ -12,7 +13,8 @@ import logging
 
 import httpx
 from lpgw.bus import Bus, BusTimeout, Names
-from lpgw.bus.events import Outcome, SelectionRequest
+from lpgw.bus.events import OrchestratorListRequest, Outcome, SelectionRequest
+from lpgw.selector.listing import Listing
 from lpgw.selector.probing import Prober
 from lpgw.selector.selection import Selection
 from lpgw.selector.settings import SelectorSettings
@@ -79,6 +81,10 @@ async def run(stop: asyncio.Event, settings: SelectorSettings | None = None) -> 
         responder = await bus.serve(
             names.select, names.selector_queue, SelectionRequest, selection.select
         )
+        listing = Listing(store, stale_after_s=settings.stale_after_s)
+        lister = await bus.serve(
+            names.orchestrator_list, names.selector_queue, OrchestratorListRequest, listing.answer
+        )
         consumer = await bus.consume(
             stream=names.outcomes_stream,
             durable=names.selector_outcomes_consumer,
@@ -89,6 +95,7 @@ async def run(stop: asyncio.Event, settings: SelectorSettings | None = None) -> 
         logger.info("selector_started", extra={"orchestrators": settings.orchestrator_urls})
         await stop.wait()
         await responder.unsubscribe()
+        await lister.unsubscribe()
         await consumer.stop()
         probing.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from lpgw.session.failures import (
     AttemptTimedOut,
+    ConnectFailed,
     InvalidResponse,
     MediaUnavailable,
     OrchestratorUnreachable,
@@ -55,6 +56,8 @@ class AiWorker:
         url = absolute_url(transcoder, "/" + pipeline)
         try:
             response = await self._http.post(url, json=body, headers=headers, timeout=timeout_s)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise ConnectFailed(type(exc).__name__) from exc
         except httpx.TimeoutException as exc:
             raise AttemptTimedOut(f"no answer within {timeout_s:g} s") from exc
         except httpx.TransportError as exc:

@@ -8,6 +8,9 @@ Decision on 4xx: an orchestrator answers 400 when it cannot decode the body or c
 from it (wire.md §7.4 steps 0 and 3), i.e. the application's input is bad; another
 orchestrator would refuse it the same way, so the job stops with a 400. 402 and 403 concern
 our payment or credentials with that orchestrator, so another one may accept.
+An orchestrator also answers 400 when it refuses our payment (steps 6 and 7); the status is
+the same, only the reference's text tells them apart, so this boundary (and only it) reads
+the text, as the reference gateway does, and makes it a `OrchestratorRejectedPayment`.
 """
 
 from dataclasses import dataclass
@@ -29,6 +32,10 @@ class OrchestratorUnreachable(AttemptFailed):
     """Connection refused/reset, TLS failure, or GetOrchestrator did not answer."""
 
     kind = "unreachable"
+
+
+class ConnectFailed(OrchestratorUnreachable):
+    """No connection was made: the request (and its payment) never left."""
 
 
 class OrchestratorRefused(AttemptFailed):
@@ -56,6 +63,18 @@ class OrchestratorRejectedCredentials(AttemptFailed):
     kind = "rejected_credentials"
 
 
+class OrchestratorRejectedPayment(AttemptFailed):
+    """400 with a payment-processing error: our tickets or balance, not the request."""
+
+    kind = "payment_rejected"
+
+
+class TicketParamsUnusable(AttemptFailed):
+    """The signer refused this orchestrator's ticket params, even freshly fetched ones."""
+
+    kind = "invalid_ticket_params"
+
+
 class OrchestratorFailed(AttemptFailed):
     """5xx other than 503: the worker or the orchestrator broke."""
 
@@ -78,9 +97,24 @@ class MediaUnavailable(AttemptFailed):
     kind = "media_unavailable"
 
 
+_PAYMENT_ERROR_TEXTS = (
+    "ticketparams expired",
+    "invalid ticket",
+    "insufficient balance",
+    "could not find sender",
+    "invalid recipientrand",
+    "invalid expected price",
+    "cannot process payments",
+    "is set to unlock soon",
+)
+"""Lower-cased fragments of the reference's payment-processing errors (payments.md §3.4)."""
+
+
 def failure_for_status(status: int, body: str) -> AttemptFailed:
     """The one mapping from an orchestrator's non-200 HTTP status to a failure type."""
     message = body.strip()
+    if status == 400 and any(text in message.lower() for text in _PAYMENT_ERROR_TEXTS):
+        return OrchestratorRejectedPayment(message)
     if status in (400, 422):
         return OrchestratorRejectedRequest(message)
     if status == 503:
@@ -108,6 +142,10 @@ def verdict_for(last: AttemptFailed | None, pipeline: str, model_id: str) -> Ver
     if isinstance(last, OrchestratorRejectedRequest):
         return Verdict(400, last.message or "the orchestrator rejected the request")
     return no_orchestrator(pipeline, model_id)
+
+
+def signer_unavailable() -> Verdict:
+    return Verdict(503, "payment signer unavailable, try again later")
 
 
 def deadline_passed() -> Verdict:

@@ -2,22 +2,21 @@
 
 The handler returns (and the message is acked) only after the result is published and the
 job is marked done; a redelivered job that is already done is acked without redoing it.
-Attempt failures are expected and end in a JobResult; anything else (bus or blob store down)
-raises, so JetStream redelivers the job later.
+Attempt failures and the signer's refusals are expected and end in a JobResult; anything else
+(bus or blob store down, and the signer unreachable before the last delivery) raises, so
+JetStream redelivers the job later.
 """
 
 import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
 
 from lpgw.bus import Bus
 from lpgw.bus.errors import BusError
 from lpgw.bus.events import (
     AiJob,
-    BlobRef,
     Candidate,
     JobError,
     JobResult,
@@ -26,16 +25,25 @@ from lpgw.bus.events import (
     SelectionRequest,
 )
 from lpgw.service.logs import bind_log_context
-from lpgw.session.ai_worker import AiWorker
 from lpgw.session.attempts import attempt_budget, next_candidate, should_continue
-from lpgw.session.failures import AttemptFailed, Verdict, deadline_passed, verdict_for
+from lpgw.session.failures import (
+    AttemptFailed,
+    Verdict,
+    deadline_passed,
+    signer_unavailable,
+    verdict_for,
+)
 from lpgw.session.keepalive import Progress, kept_alive
-from lpgw.session.media import blob_key, media_urls, rewrite_response
-from lpgw.session.orchestrator_info import OrchestratorInfos
+from lpgw.session.paid_attempt import PaidAttempt
+from lpgw.session.payments import (
+    BudgetExhausted,
+    PaymentCapExceeded,
+    PriceAboveCeiling,
+    SignerUnavailable,
+)
+from lpgw.session.units import UnbillableRequest, request_units
 from lpgw.state.keys import Keys
-from lpgw.wire.capabilities import ai_job_capabilities, capability_for_pipeline
-from lpgw.wire.headers import encode_payment, encode_segment
-from lpgw.wire.segdata import ai_segdata
+from lpgw.wire.capabilities import capability_for_pipeline
 from redis.asyncio import Redis
 
 logger = logging.getLogger("lpgw.session.jobs")
@@ -46,34 +54,24 @@ SELECT_TIMEOUT_S = 2.0
 SELECT_TRIES = 3
 
 
-class StoredMedia(Protocol):
-    @property
-    def key(self) -> str: ...
-    @property
-    def content_type(self) -> str: ...
-    @property
-    def size(self) -> int: ...
-    @property
-    def sha256(self) -> str: ...
-
-
-class MediaStore(Protocol):
-    """Where result media go (lpgw.blobs.BlobStore has this shape)."""
-
-    async def put(self, key: str, data: bytes, content_type: str) -> StoredMedia: ...
-
-
 @dataclass(frozen=True)
 class JobLimits:
     max_attempts: int = 3
-    attempt_timeout_s: float = 60.0
     keepalive_s: float = 10.0
+    max_deliver: int = 5
+    """JetStream's delivery bound: the last delivery answers instead of asking for another."""
 
 
-@dataclass(frozen=True)
-class _Success:
-    response: dict[str, Any]
-    media: list[BlobRef]
+@dataclass
+class _Tries:
+    """Orchestrators a job went to (`attempted`) and ones passed over for our own limits."""
+
+    attempted: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def excluded(self) -> list[str]:
+        return [*self.attempted, *self.skipped]
 
 
 class JobRunner:
@@ -83,9 +81,7 @@ class JobRunner:
         bus: Bus,
         redis: "Redis",
         keys: Keys,
-        media: MediaStore,
-        infos: OrchestratorInfos,
-        worker: AiWorker,
+        attempt: PaidAttempt,
         limits: JobLimits,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -93,20 +89,29 @@ class JobRunner:
         self._names = bus.names
         self._redis = redis
         self._keys = keys
-        self._media = media
-        self._infos = infos
-        self._worker = worker
+        self._attempt = attempt
         self._limits = limits
         self._clock = clock
 
     async def handle(self, job: AiJob, delivery: Progress) -> None:
-        """The JOBS consumer's handler."""
+        """The JOBS consumer's handler.
+
+        When the signer cannot be reached the job is handed back to JetStream (raise → nak)
+        to be retried a second later, possibly by another replica; the last delivery answers
+        503 instead, so the client is never left waiting.
+        """
         with bind_log_context(job_id=job.job_id):
             if await self._redis.exists(self._keys.job_done(job.job_id)):
                 logger.info("job_already_done")
                 return
             async with kept_alive(delivery, self._limits.keepalive_s):
-                result = await self._run(job)
+                try:
+                    result = await self._run(job)
+                except SignerUnavailable:
+                    if delivery.attempt < self._limits.max_deliver and self._clock() < job.deadline:
+                        logger.warning("job_handed_back", extra={"delivery": delivery.attempt})
+                        raise
+                    result = _failed(job, signer_unavailable(), attempts=0)
                 await self._bus.publish(self._names.result(job.job_id), result, msg_id=job.job_id)
                 await self._redis.set(self._keys.job_done(job.job_id), "1", ex=DONE_TTL_S)
             logger.info(
@@ -124,46 +129,63 @@ class JobRunner:
             return _failed(job, deadline_passed(), attempts=0)
         if job.pipeline not in SUPPORTED_PIPELINES:
             return _failed(job, Verdict(501, f"pipeline {job.pipeline} is not supported yet"), 0)
+        try:
+            units = request_units(job.pipeline, job.request)
+        except UnbillableRequest as exc:
+            return _failed(job, Verdict(400, str(exc)), attempts=0)
         capability = int(capability_for_pipeline(job.pipeline))
         budget = attempt_budget(job.max_attempts, self._limits.max_attempts)
-        tried: list[str] = []
+        tries = _Tries()
         candidates: Sequence[Candidate] = []
         last: AttemptFailed | None = None
-        while should_continue(len(tried), budget, last) and self._clock() < job.deadline:
-            candidate = next_candidate(candidates, tried)
+        while should_continue(len(tries.attempted), budget, last) and self._clock() < job.deadline:
+            candidate = next_candidate(candidates, tries.excluded)
             if candidate is None:
-                candidates = await self._select(job, capability, tried, budget - len(tried))
-                candidate = next_candidate(candidates, tried)
+                left = budget - len(tries.attempted)
+                candidates = await self._select(job, capability, tries.excluded, left)
+                candidate = next_candidate(candidates, tries.excluded)
                 if candidate is None:
                     break
-            tried.append(candidate.url)
+            url = candidate.url
             started = time.monotonic()
             try:
-                success = await self._attempt(job, candidate.url)
+                success = await self._attempt.run(job, url, units)
+            except (PriceAboveCeiling, PaymentCapExceeded) as exc:
+                tries.skipped.append(url)
+                logger.info(
+                    "orchestrator_skipped",
+                    extra={"orchestrator": url, "why": type(exc).__name__, "error": exc.message},
+                )
+                continue
+            except BudgetExhausted as exc:
+                return _failed(job, Verdict(402, exc.message), attempts=len(tries.attempted))
             except AttemptFailed as exc:
+                tries.attempted.append(url)
                 last = exc
-                self._infos.forget(candidate.url, job.pipeline, job.model_id)
+                self._attempt.forget(job, url)
                 logger.warning(
                     "attempt_failed",
-                    extra={"orchestrator": candidate.url, "kind": exc.kind, "error": exc.message},
+                    extra={"orchestrator": url, "kind": exc.kind, "error": exc.message},
                 )
-                await self._outcome(job, candidate.url, started, exc)
+                await self._outcome(job, url, started, exc)
                 continue
-            await self._outcome(job, candidate.url, started, None)
+            tries.attempted.append(url)
+            await self._outcome(job, url, started, None)
             return JobResult(
                 job_id=job.job_id,
                 ok=True,
                 response=success.response,
                 media=success.media,
-                orchestrator=candidate.url,
-                attempts=len(tried),
+                orchestrator=url,
+                attempts=len(tries.attempted),
             )
-        if not tried and self._clock() >= job.deadline:
+        if not tries.attempted and self._clock() >= job.deadline:
             return _failed(job, deadline_passed(), attempts=0)
-        return _failed(job, verdict_for(last, job.pipeline, job.model_id), attempts=len(tried))
+        verdict = verdict_for(last, job.pipeline, job.model_id)
+        return _failed(job, verdict, attempts=len(tries.attempted))
 
     async def _select(
-        self, job: AiJob, capability: int, tried: list[str], limit: int
+        self, job: AiJob, capability: int, exclude: list[str], limit: int
     ) -> list[Candidate]:
         """Ranked candidates from the selector; none when it cannot be reached (→ 503)."""
         request = SelectionRequest(
@@ -171,7 +193,7 @@ class JobRunner:
             capability=capability,
             pipeline=job.pipeline,
             model_id=job.model_id,
-            exclude=list(tried),
+            exclude=list(exclude),
             limit=max(limit, 1),
         )
         for attempt in range(1, SELECT_TRIES + 1):
@@ -186,36 +208,6 @@ class JobRunner:
                 )
                 await asyncio.sleep(0.2 * attempt)
         return []
-
-    async def _attempt(self, job: AiJob, url: str) -> _Success:
-        info = await self._infos.get(url, job.pipeline, job.model_id)
-        segment = ai_segdata(
-            job.pipeline,
-            job.model_id,
-            info.auth_token,
-            ai_job_capabilities(job.pipeline, job.model_id),
-            None,
-        )
-        remaining = job.deadline - self._clock()
-        answer = await self._worker.run(
-            info.transcoder,
-            job.pipeline,
-            {**job.request, "model_id": job.model_id},
-            encode_segment(segment),
-            encode_payment(None),
-            timeout_s=max(1.0, min(self._limits.attempt_timeout_s, remaining)),
-        )
-        urls = media_urls(answer)
-        files = [await self._worker.fetch_media(info.transcoder, u) for u in urls]
-        stored: list[BlobRef] = []
-        for n, (data, content_type) in enumerate(files):
-            blob = await self._media.put(blob_key(job.job_id, n), data, content_type)
-            stored.append(
-                BlobRef(
-                    key=blob.key, content_type=blob.content_type, size=blob.size, sha256=blob.sha256
-                )
-            )
-        return _Success(response=rewrite_response(answer, job.job_id), media=stored)
 
     async def _outcome(
         self, job: AiJob, url: str, started: float, failure: AttemptFailed | None

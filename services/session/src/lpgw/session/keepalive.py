@@ -14,6 +14,9 @@ logger = logging.getLogger("lpgw.session.keepalive")
 class Progress(Protocol):
     """What the handler needs of a delivery (lpgw.bus.Delivery has this shape)."""
 
+    @property
+    def attempt(self) -> int: ...
+
     async def in_progress(self) -> None: ...
 
 

@@ -19,6 +19,8 @@ from lpgw.service.settings import load_settings
 from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
+from lpgw.session.paid_attempt import PaidAttempt
+from lpgw.session.payments import OffChainPayments, Payments, SignerPayments
 from lpgw.session.settings import SessionSettings
 from lpgw.session.signer_client import bearer_token, fetch_identity
 from lpgw.state import Keys, connect, ping
@@ -67,17 +69,27 @@ async def run(stop: asyncio.Event, settings: SessionSettings | None = None) -> N
             media = await BlobStore.open(
                 bus.js, bucket=names.media_bucket, ttl_s=settings.session_media_ttl_s
             )
+            payments: Payments = (
+                SignerPayments(client, settings.signer_url, token)
+                if settings.signer_url
+                else OffChainPayments()
+            )
+            attempt = PaidAttempt(
+                infos=OrchestratorInfos(OrchestratorClient(), identity),
+                payments=payments,
+                worker=AiWorker(client),
+                media=media,
+                attempt_timeout_s=settings.session_attempt_timeout_s,
+            )
             runner = JobRunner(
                 bus=bus,
                 redis=redis,
                 keys=keys,
-                media=media,
-                infos=OrchestratorInfos(OrchestratorClient(), identity),
-                worker=AiWorker(client),
+                attempt=attempt,
                 limits=JobLimits(
                     max_attempts=settings.session_max_attempts,
-                    attempt_timeout_s=settings.session_attempt_timeout_s,
                     keepalive_s=settings.session_ack_wait_s / 3,
+                    max_deliver=settings.session_max_deliver,
                 ),
             )
             consumer = await bus.consume(
@@ -87,6 +99,7 @@ async def run(stop: asyncio.Event, settings: SessionSettings | None = None) -> N
                 model=AiJob,
                 handler=runner.handle,
                 ack_wait=settings.session_ack_wait_s,
+                max_deliver=settings.session_max_deliver,
                 concurrency=settings.session_concurrency,
             )
             working.set()

@@ -9,12 +9,29 @@ nsfw) are kept as they are.
 import base64
 import binascii
 import copy
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes, urljoin
 
 from lpgw.session.failures import InvalidResponse, MediaUnavailable
 
 DEFAULT_IMAGE_TYPE = "image/png"
+
+
+class StoredMedia(Protocol):
+    @property
+    def key(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def sha256(self) -> str: ...
+
+
+class MediaStore(Protocol):
+    """Where result media go (lpgw.blobs.BlobStore has this shape)."""
+
+    async def put(self, key: str, data: bytes, content_type: str) -> StoredMedia: ...
 
 
 def blob_key(job_id: str, n: int) -> str:

@@ -1,13 +1,17 @@
-"""A fresh OrchestratorInfo (auth token, price, service URI) for one job's (pipeline, model).
+"""A fresh OrchestratorInfo (auth token, price, ticket params) for one job's (pipeline, model).
 
-GetOrchestrator WITH the job's capabilities returns the exact price and a new auth token
-valid 30 min. Like the reference, an answer is reused until 180 s (10 % of the token's life)
-before its expiry, and forgotten as soon as an attempt with it fails.
+GetOrchestrator WITH the job's capabilities returns the exact price, a new auth token valid
+30 min and, from an on-chain orchestrator, ticket params bound to us and that price. Like the
+reference, an answer is reused until 180 s (10 % of the token's life) before the token
+expires, and forgotten as soon as an attempt with it fails. Ticket params need fresher
+answers: they expire 40 L1 blocks (~8 min) after issue and the orchestrator accepts at most
+600 nonces per params, so an answer with params is reused for at most 4 min and 400 tickets.
 gRPC errors become attempt failures here, once.
 """
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from lpgw.session.failures import OrchestratorRefused, OrchestratorUnreachable
@@ -19,6 +23,10 @@ from lpgw.wire.orchestrator_request import build_orchestrator_request
 
 REFRESH_BEFORE_EXPIRY_S = 180.0
 GET_ORCHESTRATOR_TIMEOUT_S = 6.0
+PARAMS_MAX_AGE_S = 240.0
+"""Half the life of ticket params (40 blocks of 12 s): never close to the sender's expiry."""
+PARAMS_MAX_TICKETS = 400
+"""Well below the recipient's 600 nonces per params, with room for requests in flight."""
 
 
 class InfoSource(Protocol):
@@ -32,6 +40,13 @@ class InfoSource(Protocol):
     ) -> pb.OrchestratorInfo: ...
 
 
+@dataclass
+class _Entry:
+    info: pb.OrchestratorInfo
+    fetched_at: float
+    tickets: int = 0
+
+
 class OrchestratorInfos:
     def __init__(
         self,
@@ -43,13 +58,13 @@ class OrchestratorInfos:
         self._client = client
         self._identity = identity
         self._clock = clock
-        self._cache: dict[tuple[str, str, str], pb.OrchestratorInfo] = {}
+        self._cache: dict[tuple[str, str, str], _Entry] = {}
 
     async def get(self, url: str, pipeline: str, model_id: str) -> pb.OrchestratorInfo:
         key = (url, pipeline, model_id)
         cached = self._cache.get(key)
         if cached is not None and self._usable(cached):
-            return cached
+            return cached.info
         request = build_orchestrator_request(
             self._identity.address,
             self._identity.sig,
@@ -63,11 +78,24 @@ class OrchestratorInfos:
             raise OrchestratorRefused(f"{exc.code}: {exc.message}") from exc
         if not info.transcoder or not info.HasField("auth_token"):
             raise OrchestratorRefused("answer without service URI or auth token")
-        self._cache[key] = info
+        self._cache[key] = _Entry(info, fetched_at=self._clock())
         return info
+
+    def tickets_sent(
+        self, url: str, pipeline: str, model_id: str, info: pb.OrchestratorInfo, count: int
+    ) -> None:
+        """Count tickets paid with `info`'s params (ignored once a newer answer replaced it)."""
+        entry = self._cache.get((url, pipeline, model_id))
+        if entry is not None and entry.info is info:
+            entry.tickets += count
 
     def forget(self, url: str, pipeline: str, model_id: str) -> None:
         self._cache.pop((url, pipeline, model_id), None)
 
-    def _usable(self, info: pb.OrchestratorInfo) -> bool:
-        return info.auth_token.expiration - self._clock() > REFRESH_BEFORE_EXPIRY_S
+    def _usable(self, entry: _Entry) -> bool:
+        now = self._clock()
+        if entry.info.auth_token.expiration - now <= REFRESH_BEFORE_EXPIRY_S:
+            return False
+        if not entry.info.HasField("ticket_params"):
+            return True
+        return now - entry.fetched_at < PARAMS_MAX_AGE_S and entry.tickets < PARAMS_MAX_TICKETS

@@ -20,12 +20,17 @@ class SessionSettings(ServiceSettings):
         30.0, gt=0, description="JetStream ack wait; the job is marked in progress every third."
     )
     session_concurrency: int = Field(8, ge=1, description="Jobs worked on at once.")
+    session_max_deliver: int = Field(
+        5,
+        ge=1,
+        description="Deliveries of one job; while the signer is down a job is retried 1 s later.",
+    )
     session_media_ttl_s: float = Field(
         3600.0, gt=0, description="How long result media stay in the blob store."
     )
     signer_url: str = Field(
         "http://127.0.0.1:8939",
-        description="Payment-signer base URL; empty = off-chain (empty address and signature).",
+        description="Payment-signer base URL; empty = off-chain (no payment, unsigned segments).",
     )
     signer_token: SecretStr | None = Field(None, description="Bearer token for the signer.")
     signer_token_file: Path | None = Field(
