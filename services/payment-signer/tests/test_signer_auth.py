@@ -5,6 +5,7 @@ import pytest
 from lpgw.eth import PrivateKey
 from lpgw.service.health import Readiness
 from lpgw.signer.app import create_app
+from lpgw.signer.audit import BusAudit
 from lpgw.signer.auth import BearerAuth, bearer_token, token_digest
 from lpgw.signer.signing import SigningService
 
@@ -54,11 +55,18 @@ async def test_api_docs_are_not_served(signer: httpx.AsyncClient) -> None:
         assert response.json()["error"]["message"] == "Not Found"
 
 
-async def test_disabled_auth_accepts_any_call(key: PrivateKey) -> None:
-    app = create_app(SigningService(key), BearerAuth.off(), Readiness())
+async def test_disabled_auth_accepts_any_call(key: PrivateKey, audit: BusAudit) -> None:
+    app = create_app(SigningService(key), BearerAuth.off(), Readiness(), audit)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://signer") as client:
         assert (await client.post(SIGN)).status_code == 200
+
+
+def test_named_clients_are_told_apart() -> None:
+    auth = BearerAuth([("alice", token_digest("a-token")), token_digest(TOKEN)])
+    assert auth.client("Bearer a-token") == "alice"
+    assert auth.client(f"Bearer {TOKEN}") == "default"
+    assert auth.client("Bearer nobody") is None
 
 
 def test_tokens_are_held_only_as_digests() -> None:

@@ -10,6 +10,7 @@ import pytest
 from lpgw.eth import PrivateKey, check_form, recover_sign
 from lpgw.service.health import Readiness
 from lpgw.signer.app import create_app
+from lpgw.signer.audit import BusAudit
 from lpgw.signer.auth import BearerAuth
 from lpgw.signer.signing import OrchestratorInfoSignature, SigningService
 
@@ -40,9 +41,11 @@ async def test_signature_recovers_to_the_returned_address(
 
 
 @pytest.mark.parametrize("vector", _vectors())
-async def test_matches_the_orchestrator_request_vectors(vector: dict[str, Any]) -> None:
+async def test_matches_the_orchestrator_request_vectors(
+    vector: dict[str, Any], audit: BusAudit
+) -> None:
     key = PrivateKey(bytes.fromhex(vector["inputs"]["private_key_hex"]))
-    app = create_app(SigningService(key), BearerAuth.off(), Readiness())
+    app = create_app(SigningService(key), BearerAuth.off(), Readiness(), audit)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://signer") as client:
         body = (await client.post(SIGN)).json()
@@ -110,8 +113,8 @@ class _Failing(SigningService):
         raise RuntimeError("internal detail that must not leak")
 
 
-async def test_unexpected_errors_are_masked_as_500(key: PrivateKey) -> None:
-    app = create_app(_Failing(key), BearerAuth.off(), Readiness())
+async def test_unexpected_errors_are_masked_as_500(key: PrivateKey, audit: BusAudit) -> None:
+    app = create_app(_Failing(key), BearerAuth.off(), Readiness(), audit)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://signer") as client:
         response = await client.post(SIGN)

@@ -3,19 +3,38 @@
 from fastapi import FastAPI
 from lpgw.service.health import Readiness
 from lpgw.service.observability import health_routes
+from lpgw.signer.audit import AuditSink
 from lpgw.signer.auth import BearerAuth
 from lpgw.signer.deps import Authenticated
+from lpgw.signer.discovery import OrchestratorDirectory
 from lpgw.signer.envelope import install_error_handlers
-from lpgw.signer.routes import orchestrator_info
+from lpgw.signer.live_payment import LivePaymentService
+from lpgw.signer.payments import PaymentService
+from lpgw.signer.routes import discovery, live_payment, orchestrator_info, payments
 from lpgw.signer.signing import SigningService
 
 
-def create_app(signing: SigningService, auth: BearerAuth, readiness: Readiness) -> FastAPI:
+def create_app(
+    signing: SigningService,
+    auth: BearerAuth,
+    readiness: Readiness,
+    audit: AuditSink,
+    *,
+    payments_service: PaymentService | None = None,
+    live_service: LivePaymentService | None = None,
+    directory: OrchestratorDirectory | None = None,
+) -> FastAPI:
+    """Routes whose service is not given answer 503 (tests assemble only what they use)."""
     # No /docs or /openapi.json: they would be unauthenticated and are of no use to callers.
     app = FastAPI(title="lpgw payment-signer", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.signing = signing
     app.state.auth = auth
+    app.state.audit = audit
+    app.state.payments = payments_service
+    app.state.live = live_service
+    app.state.directory = directory
     install_error_handlers(app)
-    app.include_router(orchestrator_info.router, dependencies=[Authenticated])
+    for router in (orchestrator_info, payments, live_payment, discovery):
+        app.include_router(router.router, dependencies=[Authenticated])
     app.router.routes.extend(health_routes(readiness))
     return app

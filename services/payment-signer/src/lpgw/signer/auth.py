@@ -24,9 +24,18 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
+DEFAULT_CLIENT = "default"
+
+
 class BearerAuth:
-    def __init__(self, digests: Iterable[bytes], *, disabled: bool = False) -> None:
-        self._digests = tuple(digests)
+    """Accepted digests, each with the client name it identifies (audit and budgets)."""
+
+    def __init__(
+        self, digests: Iterable[bytes | tuple[str, bytes]], *, disabled: bool = False
+    ) -> None:
+        self._clients = tuple(
+            entry if isinstance(entry, tuple) else (DEFAULT_CLIENT, entry) for entry in digests
+        )
         self.disabled = disabled
 
     @classmethod
@@ -40,16 +49,21 @@ class BearerAuth:
 
     @property
     def accepted_count(self) -> int:
-        return len(self._digests)
+        return len(self._clients)
 
-    def allows(self, authorization: str | None) -> bool:
+    def client(self, authorization: str | None) -> str | None:
+        """The name of the client whose token this is, or None when it is not accepted."""
         if self.disabled:
-            return True
+            return DEFAULT_CLIENT
         token = bearer_token(authorization)
         if token is None:
-            return False
+            return None
         presented = token_digest(token)
-        matched = False
-        for digest in self._digests:
-            matched |= hmac.compare_digest(digest, presented)
-        return matched
+        found: str | None = None
+        for name, digest in self._clients:
+            if hmac.compare_digest(digest, presented) and found is None:
+                found = name
+        return found
+
+    def allows(self, authorization: str | None) -> bool:
+        return self.client(authorization) is not None

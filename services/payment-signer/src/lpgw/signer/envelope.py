@@ -1,34 +1,81 @@
-"""Every error leaves as `{"error": {"message": m}, "detail": {"msg": m}}`.
+"""Every error leaves as `{"error": {"message": m, ...}, "detail": {"msg": m}}`.
 
 This is the reference signer's shape (plus FastAPI's usual `detail`), so callers written for
-either read the message. 500 and 503 hide their cause, as the reference does.
+either read the message. Spend-limit refusals add `limit`, `allowed`, `requested` and `excess`
+to `error`. 500 hides its cause, as the reference does; so does a 503 we did not raise
+ourselves (our own 503s say which dependency is missing, nothing more).
 """
+
+from dataclasses import asdict
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from lpgw.service.logs import get_logger
-from lpgw.signer.errors import InvalidRequest, SignerError, Unauthorized
+from lpgw.signer.errors import (
+    BadGateway,
+    InvalidRequest,
+    LimitExceeded,
+    NothingToPay,
+    RefreshNeeded,
+    SignerError,
+    Unauthorized,
+    Unavailable,
+    UnknownPayment,
+    WebhookRejected,
+)
 from starlette.exceptions import HTTPException
 
 log = get_logger(__name__)
 
-STATUS: dict[type[SignerError], int] = {Unauthorized: 401, InvalidRequest: 400}
+STATUS: dict[type[SignerError], int] = {
+    Unauthorized: 401,
+    InvalidRequest: 400,
+    UnknownPayment: 404,
+    RefreshNeeded: 480,
+    NothingToPay: 482,
+    Unavailable: 503,
+    BadGateway: 502,
+}
 MASKED = {500: "Internal Server Error", 503: "Service Unavailable Error"}
+ORCHESTRATOR_URL_HEADER = "Livepeer-Orchestrator-URL"
 
 
 def error_response(
-    status: int, message: str, headers: dict[str, str] | None = None
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+    *,
+    masked: bool = True,
 ) -> JSONResponse:
-    message = MASKED.get(status, message)
-    body = {"error": {"message": message}, "detail": {"msg": message}}
+    if status == 500 or (masked and status in MASKED):
+        message = MASKED[status]
+    body = {"error": {"message": message, **(extra or {})}, "detail": {"msg": message}}
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def status_of(exc: SignerError) -> int:
+    if isinstance(exc, LimitExceeded):
+        return exc.status
+    if isinstance(exc, WebhookRejected):
+        return exc.status
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
+
+
 async def _signer_error(request: Request, exc: Exception) -> JSONResponse:
-    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 500)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-    return error_response(status, str(exc), headers)
+    assert isinstance(exc, SignerError)
+    status = status_of(exc)
+    headers = None
+    if isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}
+    if isinstance(exc, RefreshNeeded):
+        headers = {ORCHESTRATOR_URL_HEADER: exc.orchestrator_url}
+    extra = asdict(exc.excess) if isinstance(exc, LimitExceeded) else None
+    if status >= 500:
+        log.warning("request_refused", extra={"path": request.url.path, "status": status})
+    return error_response(status, str(exc), headers, extra, masked=False)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -38,8 +85,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    first = exc.errors()[0] if exc.errors() else {"msg": "invalid request"}
-    return error_response(400, str(first.get("msg", "invalid request")))
+    errors = exc.errors()
+    if not errors:
+        return error_response(400, "invalid request")
+    first = errors[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    message = str(first.get("msg", "invalid request"))
+    return error_response(400, f"{where}: {message}" if where else message)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

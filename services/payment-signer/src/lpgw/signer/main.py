@@ -1,20 +1,40 @@
-"""`lpgw-payment-signer`: load settings, unlock the key, serve until SIGTERM."""
+"""`lpgw-payment-signer`: load settings, unlock the key, connect, serve until SIGTERM."""
 
 import asyncio
+import contextlib
 
-from lpgw.service.health import Readiness
+import httpx
+from lpgw.bus import Bus, BusError, Names
 from lpgw.service.logs import configure_logging, get_logger
 from lpgw.service.observability import setup_tracing
 from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
-from lpgw.signer.app import create_app
+from lpgw.signer.assembly import build_app
 from lpgw.signer.custody import load_key
 from lpgw.signer.settings import SignerSettings
 from lpgw.signer.signing import SigningService
 from lpgw.signer.tokens import load_auth
+from lpgw.state import connect
 
 SERVICE = "payment-signer"
+RETRY_S = 2.0
 log = get_logger(__name__)
+
+
+async def connect_bus(settings: SignerSettings, stop: asyncio.Event) -> Bus | None:
+    """Connect and declare the streams (AUDIT among them), retrying until it works or we stop."""
+    while not stop.is_set():
+        try:
+            bus = await Bus.connect(
+                settings.nats_url, Names(settings.bus_prefix), client_name=SERVICE
+            )
+            await bus.declare()
+            return bus
+        except BusError as exc:
+            log.warning("nats_connect_retry", extra={"error": type(exc).__name__})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RETRY_S)
+    return None
 
 
 async def serve(stop: asyncio.Event) -> None:
@@ -25,9 +45,21 @@ async def serve(stop: asyncio.Event) -> None:
         # scrypt takes seconds at full strength: keep the loop (and its signals) responsive.
         key = await asyncio.to_thread(load_key, settings)
         signing = SigningService(key)
-        app = create_app(signing, load_auth(settings), Readiness())
-        log.info("signer_ready", extra={"address": signing.address, "env": settings.lpgw_env})
-        await serve_http(app, settings.http_host, settings.http_port, stop)
+        auth = load_auth(settings)
+        redis = await connect(settings.redis_url)
+        bus = await connect_bus(settings, stop)
+        if bus is None:
+            return
+        try:
+            async with httpx.AsyncClient() as http:
+                app = build_app(settings, signing, auth, redis=redis, bus=bus, http=http)
+                log.info(
+                    "signer_ready", extra={"address": signing.address, "env": settings.lpgw_env}
+                )
+                await serve_http(app, settings.http_host, settings.http_port, stop)
+        finally:
+            await bus.close()
+            await redis.aclose()
     finally:
         if tracing is not None:
             tracing.shutdown()

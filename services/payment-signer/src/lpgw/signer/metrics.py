@@ -3,5 +3,6 @@
 from prometheus_client import Counter
 
 SIGNATURES = Counter(
-    "lpgw_signer_signatures_total", "Signatures served to callers, by route.", ["route"]
+    "lpgw_signer_signatures_total", "Signing calls answered with signatures, by route.", ["route"]
 )
+TICKETS = Counter("lpgw_signer_tickets_total", "Tickets signed and returned, by route.", ["route"])

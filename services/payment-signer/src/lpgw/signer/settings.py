@@ -7,14 +7,30 @@ Safety rules enforced at load (the process exits with the reason):
 """
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Annotated, Any, Self
 
-from lpgw.service.settings import ServiceSettings
+from lpgw.signer.payment_settings import PaymentSettings
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 SHA256_HEX_LENGTH = 64
+DEFAULT_CLIENT = "default"
+_CLIENT_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _token_entry(text: str) -> str:
+    """`digest` or `name=digest`, normalised (lower-case digest); ValueError otherwise."""
+    name, sep, digest = text.strip().rpartition("=")
+    digest = digest.strip().lower()
+    if len(digest) != SHA256_HEX_LENGTH or not all(c in "0123456789abcdef" for c in digest):
+        raise ValueError("each entry must be a sha256 digest in 64 hex digits")
+    if not sep:
+        return digest
+    if not _CLIENT_NAME.fullmatch(name.strip()):
+        raise ValueError("a client name is 1-64 letters, digits, `_`, `.` or `-`")
+    return f"{name.strip()}={digest}"
 
 
 def is_loopback(host: str) -> bool:
@@ -26,7 +42,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class SignerSettings(ServiceSettings):
+class SignerSettings(PaymentSettings):
     http_port: int = Field(default=8939, ge=0, le=65535, description="Listen port.")
     signer_keystore_path: Path | None = Field(
         default=None,
@@ -47,7 +63,9 @@ class SignerSettings(ServiceSettings):
         "dev only (default: true in dev, false in prod).",
     )
     signer_token_hashes: Annotated[tuple[str, ...], NoDecode] = Field(
-        default=(), description="Comma-separated sha256 hex digests of accepted bearer tokens."
+        default=(),
+        description="Comma-separated accepted bearer tokens as sha256 hex digests, each "
+        "optionally named `client=digest` (the name goes into the audit; unnamed: `default`).",
     )
     signer_token_file: Path | None = Field(
         default=None,
@@ -67,13 +85,7 @@ class SignerSettings(ServiceSettings):
         if isinstance(value, str):
             value = [part for part in value.split(",") if part.strip()]
         if isinstance(value, list | tuple):
-            digests = tuple(str(part).strip().lower() for part in value)
-            for digest in digests:
-                if len(digest) != SHA256_HEX_LENGTH or not all(
-                    c in "0123456789abcdef" for c in digest
-                ):
-                    raise ValueError("each entry must be a sha256 digest in 64 hex digits")
-            return digests
+            return tuple(_token_entry(str(part)) for part in value)
         return value
 
     @model_validator(mode="after")
@@ -106,6 +118,15 @@ class SignerSettings(ServiceSettings):
         if not self.signer_auth_disabled and not self.tokens_configured:
             problems.append("SIGNER_TOKEN_HASHES or SIGNER_TOKEN_FILE must be set")
         return problems
+
+    @property
+    def client_digests(self) -> list[tuple[str, bytes]]:
+        """(client name, sha256 digest) of every SIGNER_TOKEN_HASHES entry."""
+        pairs = []
+        for entry in self.signer_token_hashes:
+            name, _, digest = entry.rpartition("=")
+            pairs.append((name or DEFAULT_CLIENT, bytes.fromhex(digest)))
+        return pairs
 
     @property
     def tokens_configured(self) -> bool:

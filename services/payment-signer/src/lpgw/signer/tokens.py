@@ -18,7 +18,7 @@ def load_auth(settings: SignerSettings) -> BearerAuth:
     if settings.signer_auth_disabled:
         log.warning("auth_disabled", extra={"host": settings.http_host})
         return BearerAuth.off()
-    digests = [bytes.fromhex(h) for h in settings.signer_token_hashes]
+    digests: list[bytes | tuple[str, bytes]] = list(settings.client_digests)
     path = settings.token_file
     if path is not None:
         if settings.is_dev and not path.exists():

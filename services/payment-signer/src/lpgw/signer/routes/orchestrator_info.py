@@ -1,7 +1,10 @@
 """POST /sign-orchestrator-info: the address and signature for OrchestratorRequest."""
 
+import uuid
+
 from fastapi import APIRouter
-from lpgw.signer.deps import EmptyBody, Signing
+from lpgw.signer.audit import AuditContext, audit_event
+from lpgw.signer.deps import Audit, Client, EmptyBody, Signing
 from lpgw.signer.metrics import SIGNATURES
 from pydantic import BaseModel
 
@@ -15,8 +18,11 @@ class OrchestratorInfoSignatureBody(BaseModel):
 
 
 @router.post(ROUTE, dependencies=[EmptyBody])
-async def sign_orchestrator_info(signing: Signing) -> OrchestratorInfoSignatureBody:
+async def sign_orchestrator_info(
+    signing: Signing, audit: Audit, client: Client
+) -> OrchestratorInfoSignatureBody:
     signed = signing.orchestrator_info_signature()
+    await audit.record(audit_event(AuditContext(client, ROUTE), None, []), uuid.uuid4().hex)
     SIGNATURES.labels(route=ROUTE).inc()
     return OrchestratorInfoSignatureBody(
         address=signed.checksum_address, signature="0x" + signed.signature.hex()

@@ -1,0 +1,221 @@
+"""Fuzzing the JSON APIs: random and malformed bodies never give a 5xx, and a 4xx changes
+nothing (no Redis key, no nonce, no credit, no budget, no audit event)."""
+
+import asyncio
+import base64
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import httpx
+import redis.asyncio as aioredis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lpgw.bus import Bus
+from lpgw.bus.events import OrchestratorList, OrchestratorListRequest, OrchestratorSummary
+from lpgw.eth import PrivateKey
+from lpgw.wire.net import lp_rpc_pb2 as pb
+
+T = TypeVar("T")
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+)
+anything = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+names = st.text(max_size=200) | st.sampled_from(["27_m", "text-to-image", "m", "", "a" * 129])
+hexes = st.binary(max_size=40).map(lambda b: b.hex()) | st.text(
+    alphabet="0123456789abcdefxX", max_size=70
+)
+b64 = st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode()) | st.text(max_size=40)
+big_ints = st.integers(min_value=-(2**70), max_value=2**70)
+
+
+@st.composite
+def random_info(draw: st.DrawFn) -> str:
+    """An OrchestratorInfo of an orchestrator nobody knows, with arbitrary field bytes."""
+    info = pb.OrchestratorInfo(
+        transcoder=draw(st.text(max_size=30)),
+        address=draw(st.binary(max_size=24)),
+    )
+    if draw(st.booleans()):
+        info.price_info.CopyFrom(
+            pb.PriceInfo(
+                pricePerUnit=draw(st.integers(-(2**63), 2**63 - 1)),
+                pixelsPerUnit=draw(st.integers(-(2**63), 2**63 - 1)),
+            )
+        )
+    if draw(st.booleans()):
+        info.ticket_params.CopyFrom(
+            pb.TicketParams(
+                recipient=draw(st.binary(max_size=22)),
+                face_value=draw(st.binary(max_size=34)),
+                win_prob=draw(st.binary(max_size=34)),
+                recipient_rand_hash=draw(st.binary(max_size=33)),
+                seed=draw(st.binary(max_size=33)),
+                expiration_block=draw(st.binary(max_size=9)),
+            )
+        )
+    info.auth_token.expiration = draw(st.integers(-(2**63), 2**63 - 1))
+    return base64.b64encode(info.SerializeToString()).decode()
+
+
+def payment_bodies(valid_info: str) -> st.SearchStrategy[Any]:
+    segment = st.fixed_dictionaries(
+        {}, optional={"seq": big_ints | anything, "hash_hex": hexes, "profiles": anything}
+    )
+    body = st.fixed_dictionaries(
+        {},
+        optional={
+            "orchestrator": st.just(valid_info) | random_info() | b64 | anything,
+            "bucket": names | anything,
+            "units": big_ints | anything,
+            "pipeline": names,
+            "model_id": names,
+            "session": names | anything,
+            "capabilities": b64 | anything,
+            "segment": segment | anything,
+            "unknown": anything,
+        },
+    )
+    return body | anything
+
+
+def live_bodies(valid_info: str) -> st.SearchStrategy[Any]:
+    body = st.fixed_dictionaries(
+        {},
+        optional={
+            "orchestrator": st.just(valid_info) | random_info() | b64,
+            "ManifestID": names | anything,
+            "manifestid": names,
+            "type": st.sampled_from(["lv2v", "live", "fixed", "", "x"]) | anything,
+            "inPixels": big_ints | anything,
+            "app": names | anything,
+            "maxPrice": st.fixed_dictionaries(
+                {},
+                optional={
+                    "price": big_ints
+                    | st.floats(allow_nan=False, allow_infinity=False)
+                    | st.text(max_size=10),
+                    "currency": st.sampled_from(["wei", "WEI", "usd"]),
+                    "unit": st.sampled_from(["720p-pixel-seconds", "seconds", "fixed", "?"]),
+                },
+            )
+            | anything,
+            "state": st.fixed_dictionaries({}, optional={"State": b64, "Sig": b64}) | anything,
+            "capabilities": b64,
+        },
+    )
+    return body | anything
+
+
+async def snapshot(redis: aioredis.Redis, prefix: str, read_audit: Any) -> Any:
+    keys = sorted([k async for k in redis.scan_iter(match=f"{prefix}:*")])
+    values = []
+    for k in keys:
+        kind = await redis.type(k)
+        values.append((k, await (redis.hgetall(k) if kind == b"hash" else redis.get(k))))
+    return values, len(await read_audit())
+
+
+async def test_random_bodies_never_5xx_and_4xx_change_nothing(
+    make_replica: Any,
+    key: PrivateKey,
+    helpers: Any,
+    orchestrator: Any,
+    redis: aioredis.Redis,
+    prefix: str,
+    read_audit: Any,
+    signer_bus: Bus,
+) -> None:
+    signer: httpx.AsyncClient = await make_replica(key, signer_client_budget_wei=10**13)
+    valid = helpers.b64info(orchestrator.info(key.address, price=(1000, 1)))
+    loop = asyncio.get_running_loop()
+    created = (
+        await signer.post(
+            "/v1/payments",
+            json={
+                "orchestrator": valid,
+                "bucket": "27_m",
+                "units": 1,
+                "pipeline": "p",
+                "model_id": "m",
+            },
+        )
+    ).json()
+
+    def run(coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=60)
+
+    async def check(method: str, path: str, **kwargs: Any) -> None:
+        before = await snapshot(redis, prefix, read_audit)
+        response = await signer.request(method, path, **kwargs)
+        assert response.status_code < 500, (path, kwargs, response.text)
+        body = response.json()
+        if isinstance(body, dict) and "error" in body:
+            assert isinstance(body["error"]["message"], str)
+        if response.status_code >= 400:
+            assert await snapshot(redis, prefix, read_audit) == before, (path, kwargs)
+
+    common = settings(
+        max_examples=120,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+    @common
+    @given(payment_bodies(valid))
+    def payments(body: Any) -> None:
+        run(check("POST", "/v1/payments", json=body))
+
+    @common
+    @given(
+        st.sampled_from([created["payment_id"], "0" * 32, "nothex", "../x"]),
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "outcome": st.sampled_from(["received", "x"]) | anything,
+                "debit_units": big_ints | anything,
+            },
+        )
+        | anything,
+    )
+    def completions(payment_id: str, body: Any) -> None:
+        run(check("POST", f"/v1/payments/{payment_id}/complete", json=body))
+
+    @common
+    @given(live_bodies(valid))
+    def live(body: Any) -> None:
+        run(check("POST", "/generate-live-payment", json=body))
+
+    @common
+    @given(
+        st.binary(max_size=300)
+        | st.sampled_from([b'{"units": 1e999}', b'{"maxPrice": {"price": 1e999}}', b"[" * 5000]),
+        st.sampled_from(["/v1/payments", "/generate-live-payment"]),
+    )
+    def raw_bytes(content: bytes, path: str) -> None:
+        run(check("POST", path, content=content))
+
+    @common
+    @given(st.lists(st.text(max_size=140), max_size=40))
+    def discovery(caps: list[str]) -> None:
+        run(check("GET", "/discover-orchestrators", params=[("caps", c) for c in caps]))
+
+    async def selector(request: OrchestratorListRequest) -> OrchestratorList:
+        listed = OrchestratorSummary(url="https://o:1", address="0x01", capabilities=request.caps)
+        return OrchestratorList(orchestrators=[listed])
+
+    await signer_bus.serve(
+        signer_bus.names.orchestrator_list, "selector", OrchestratorListRequest, selector
+    )
+    for fuzz in (payments, completions, live, raw_bytes, discovery):
+        await asyncio.to_thread(fuzz)

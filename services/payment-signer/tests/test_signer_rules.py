@@ -1,0 +1,194 @@
+"""Pure decision rules: names, settlement, state blob, webhook verdicts, settings parsing."""
+
+import hashlib
+from datetime import UTC, datetime
+from fractions import Fraction
+from typing import Any
+
+import pytest
+from lpgw.service.errors import SettingsError
+from lpgw.service.settings import load_settings
+from lpgw.signer.credit import Outcome, Pending, settlement
+from lpgw.signer.errors import BadGateway, InvalidRequest, WebhookRejected
+from lpgw.signer.live_state import LiveState, decode_state, encode_state
+from lpgw.signer.segments import checked_name
+from lpgw.signer.settings import SignerSettings
+from lpgw.signer.webhook import WebhookFailed, interpret, parse_header_list
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        pytest.param("27_stabilityai/sdxl-turbo", True, id="ai-bucket"),
+        pytest.param("a" * 128, True, id="128-chars"),
+        pytest.param("a" * 129, False, id="129-chars"),
+        pytest.param("", False, id="empty"),
+        pytest.param("tab\there", False, id="control-char"),
+        pytest.param("caf\u00e9", False, id="non-ascii"),
+        pytest.param("\x00" * 20, False, id="raw-address-bytes"),
+        pytest.param(5, False, id="not-a-string"),
+    ],
+)
+def test_signed_names_are_short_printable_ascii(value: Any, ok: bool) -> None:
+    if ok:
+        assert checked_name(value, "bucket") == value
+    else:
+        with pytest.raises(InvalidRequest):
+            checked_name(value, "bucket")
+
+
+PENDING = Pending(
+    recipient="0x01",
+    bucket="b",
+    existing=Fraction(5),
+    new_credit=Fraction(20),
+    fee=Fraction(12),
+    units=4,
+    price=Fraction(3),
+    tracks_credit=True,
+    client="c",
+    session="s",
+    spend_wei=20,
+)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "debit_units", "expected"),
+    [
+        pytest.param(Outcome.RECEIVED, None, Fraction(13), id="received-debits-the-estimate"),
+        pytest.param(Outcome.RECEIVED, 10, Fraction(-5), id="received-debits-real-units"),
+        pytest.param(Outcome.SPENT, None, Fraction(0), id="spent-puts-nothing-back"),
+        pytest.param(Outcome.STAGED, 3, Fraction(5), id="staged-puts-back-existing"),
+    ],
+)
+def test_settlement(outcome: Outcome, debit_units: int | None, expected: Fraction) -> None:
+    assert settlement(PENDING, outcome, debit_units) == expected
+
+
+def test_pending_survives_storage() -> None:
+    stored = {k.encode(): v.encode() for k, v in PENDING.to_fields().items()}
+    assert Pending.from_fields(stored) == PENDING
+
+
+def test_state_blob_round_trip_with_go_field_names() -> None:
+    state = LiveState(
+        state_id="abc",
+        pm_session_id="0x" + "11" * 32,
+        last_update=datetime(2025, 1, 2, 3, 4, 5, 600000, tzinfo=UTC),
+        orchestrator_address="0x" + "22" * 20,
+        app="demo",
+        auth_expiry=0,
+        sender_nonce=7,
+        balance=Fraction(1001, 3),
+        initial_price_per_unit=5,
+        initial_pixels_per_unit=1,
+        type="lv2v",
+        sequence_number=2,
+        auth_id="",
+    )
+    raw = encode_state(state)
+    assert raw.startswith(b'{"StateID":"abc","PMSessionID":')
+    assert b'"LastUpdate":"2025-01-02T03:04:05.600000Z"' in raw
+    assert b'"Balance":"1001/3"' in raw
+    assert decode_state(raw) == state
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"[]", b"{}", b"not json", b'{"StateID": 1}'],
+)
+def test_bad_state_blobs(raw: bytes) -> None:
+    with pytest.raises(InvalidRequest, match="invalid state"):
+        decode_state(raw)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        pytest.param(200, b'{"status": 200, "expiry": 9}', None, id="accepted"),
+        pytest.param(500, b"{}", WebhookFailed, id="http-error-is-500"),
+        pytest.param(200, b"nope", WebhookFailed, id="bad-json-is-500"),
+        pytest.param(200, b'{"status": 0}', WebhookFailed, id="no-status-is-500"),
+        pytest.param(200, b'{"status": 402}', WebhookRejected, id="rejected-with-status"),
+        pytest.param(
+            200,
+            b'{"status": 200, "maxPrice": {"price": -1, "currency": "wei"}}',
+            BadGateway,
+            id="invalid-max-price-is-502",
+        ),
+    ],
+)
+def test_webhook_verdicts(status: int, body: bytes, error: type[Exception] | None) -> None:
+    if error is None:
+        assert interpret(status, body).expiry == 9
+        return
+    with pytest.raises(error):
+        interpret(status, body)
+
+
+def test_webhook_rejection_default_reason() -> None:
+    with pytest.raises(WebhookRejected) as rejected:
+        interpret(200, b'{"status": 402}')
+    assert (rejected.value.status, str(rejected.value)) == (
+        402,
+        "signer auth rejected request with status 402",
+    )
+
+
+def test_header_list() -> None:
+    assert parse_header_list("A: 1, B:x:y ,") == {"A": "1", "B": "x:y"}
+    with pytest.raises(ValueError):
+        parse_header_list("novalue")
+
+
+DIGEST = hashlib.sha256(b"t").hexdigest()
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> pytest.MonkeyPatch:
+    for name in SignerSettings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("SIGNER_DATA_DIR", str(tmp_path))
+    return monkeypatch
+
+
+def test_payment_settings_from_the_environment(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("SIGNER_TOKEN_HASHES", f"session={DIGEST},{DIGEST.upper()}")
+    clean_env.setenv(
+        "SIGNER_MAX_PRICES",
+        '{"capabilities_prices": [{"pipeline": "llm", "model_id": "x", "price_per_unit": 7}]}',
+    )
+    clean_env.setenv("SIGNER_MAX_PRICE_PER_UNIT", "1/3")
+    clean_env.setenv("SIGNER_CLIENT_BUDGET_WEI", "1000")
+    settings = load_settings(SignerSettings)
+    assert settings.client_digests == [
+        ("session", bytes.fromhex(DIGEST)),
+        ("default", bytes.fromhex(DIGEST)),
+    ]
+    policy = settings.payment_policy()
+    assert policy.global_max_price == Fraction(1, 3)
+    assert policy.max_prices[0].price == 7
+    assert policy.client_budget_wei == 1000
+    assert policy.session_budget_wei is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param("SIGNER_MAX_PRICES", '[{"pipeline": "x"}]', id="price-missing"),
+        pytest.param("SIGNER_MAX_PRICES", "not json", id="not-json"),
+        pytest.param("SIGNER_MAX_PRICE_PER_UNIT", "-1", id="negative-price"),
+        pytest.param("SIGNER_CLIENT_BUDGET_WEI", str(2**63), id="budget-above-int64"),
+        pytest.param("SIGNER_NONCE_REFRESH_AT", str(2**32), id="nonce-above-uint32"),
+        pytest.param("SIGNER_TOKEN_HASHES", f"bad name={DIGEST}", id="bad-client-name"),
+        pytest.param("SIGNER_WEBHOOK_HEADERS", "novalue", id="bad-webhook-headers"),
+    ],
+)
+def test_bad_payment_settings_are_refused(
+    clean_env: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    clean_env.setenv(name, value)
+    with pytest.raises(SettingsError) as refused:
+        load_settings(SignerSettings)
+    assert name in str(refused.value)
+    assert "novalue" not in str(refused.value) or name != "SIGNER_WEBHOOK_HEADERS"
