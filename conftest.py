@@ -69,6 +69,7 @@ async def _delete_streams(nats_url: str, names: Names) -> None:
             names.jobs_stream,
             names.results_stream,
             names.outcomes_stream,
+            names.audit_stream,
             f"OBJ_{names.media_bucket}",
         ):
             with contextlib.suppress(NotFoundError, nats.errors.Error):
