@@ -134,8 +134,9 @@ def test_payment_signer_is_reachable_only_from_session_and_selector(
     assert signer["networks"] == ["signer"]
     assert "ports" not in signer
     on_signer_network = {n for n, s in services.items() if "signer" in s.get("networks", [])}
-    # Redis is there because the signer keeps nonces in it; Redis opens no connections.
-    assert on_signer_network == {"payment-signer", "selector", "session", "redis"}
+    # Redis (nonces, credit) and NATS (audit stream) are there because the signer uses them;
+    # neither opens connections to the signer.
+    assert on_signer_network == {"payment-signer", "selector", "session", "redis", "nats"}
     assert signer["build"]["target"] == "payment-signer"
 
 
