@@ -24,9 +24,15 @@ from lpgw.bus.subjects import Names
 
 if TYPE_CHECKING:
     from lpgw.bus.client import Bus
+    from lpgw.bus.connecting import connect_until_stopped
     from lpgw.bus.consumer import Consumer, Delivery
 
-_LAZY = {"Bus": "lpgw.bus.client", "Consumer": "lpgw.bus.consumer", "Delivery": "lpgw.bus.consumer"}
+_LAZY = {
+    "Bus": "lpgw.bus.client",
+    "Consumer": "lpgw.bus.consumer",
+    "Delivery": "lpgw.bus.consumer",
+    "connect_until_stopped": "lpgw.bus.connecting",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -55,4 +61,5 @@ __all__ = [
     "RemoteError",
     "SelectionReply",
     "SelectionRequest",
+    "connect_until_stopped",
 ]

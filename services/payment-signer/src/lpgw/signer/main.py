@@ -1,10 +1,9 @@
 """`lpgw-payment-signer`: load settings, unlock the key, connect, serve until SIGTERM."""
 
 import asyncio
-import contextlib
 
 import httpx
-from lpgw.bus import Bus, BusError, Names
+from lpgw.bus import Names, connect_until_stopped
 from lpgw.service.logs import configure_logging, get_logger
 from lpgw.service.observability import setup_tracing
 from lpgw.service.runner import run_service, serve_http
@@ -17,24 +16,7 @@ from lpgw.signer.tokens import load_auth
 from lpgw.state import connect
 
 SERVICE = "payment-signer"
-RETRY_S = 2.0
 log = get_logger(__name__)
-
-
-async def connect_bus(settings: SignerSettings, stop: asyncio.Event) -> Bus | None:
-    """Connect and declare the streams (AUDIT among them), retrying until it works or we stop."""
-    while not stop.is_set():
-        try:
-            bus = await Bus.connect(
-                settings.nats_url, Names(settings.bus_prefix), client_name=SERVICE
-            )
-            await bus.declare()
-            return bus
-        except BusError as exc:
-            log.warning("nats_connect_retry", extra={"error": type(exc).__name__})
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), RETRY_S)
-    return None
 
 
 async def serve(stop: asyncio.Event) -> None:
@@ -47,7 +29,9 @@ async def serve(stop: asyncio.Event) -> None:
         signing = SigningService(key)
         auth = load_auth(settings)
         redis = await connect(settings.redis_url)
-        bus = await connect_bus(settings, stop)
+        bus = await connect_until_stopped(
+            settings.nats_url, Names(settings.bus_prefix), client_name=SERVICE, stop=stop
+        )
         if bus is None:
             return
         try:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 
 import httpx
-from lpgw.bus import Bus, BusTimeout, Names
+from lpgw.bus import Names, connect_until_stopped
 from lpgw.bus.events import OrchestratorListRequest, Outcome, SelectionRequest
 from lpgw.selector.listing import Listing
 from lpgw.selector.probing import Prober
@@ -34,23 +34,13 @@ logger = logging.getLogger("lpgw.selector")
 SERVICE = "selector"
 
 
-async def connect_bus(url: str, names: Names, stop: asyncio.Event) -> Bus | None:
-    """Retry until NATS answers; None if asked to stop first."""
-    while not stop.is_set():
-        try:
-            return await Bus.connect(url, names, client_name=SERVICE, connect_timeout=5.0)
-        except BusTimeout:
-            logger.warning("nats_unavailable", extra={"url": url})
-    return None
-
-
 async def run(stop: asyncio.Event, settings: SelectorSettings | None = None) -> None:
     settings = settings if settings is not None else load_settings(SelectorSettings)
     configure_logging(SERVICE, settings.log_level)
     tracer = setup_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
     token = bearer_token(settings.signer_token, settings.signer_token_file)
     names, keys = Names(settings.bus_prefix), Keys(settings.bus_prefix)
-    bus = await connect_bus(settings.nats_url, names, stop)
+    bus = await connect_until_stopped(settings.nats_url, names, client_name=SERVICE, stop=stop)
     if bus is None:
         return
     redis = await connect(settings.redis_url)

@@ -10,7 +10,7 @@ import asyncio
 import logging
 
 from lpgw.blobs import BlobStore
-from lpgw.bus import AiJob, Bus, BusTimeout, Names
+from lpgw.bus import AiJob, Names, connect_until_stopped
 from lpgw.service.health import Readiness
 from lpgw.service.logs import configure_logging
 from lpgw.service.observability import health_routes, setup_tracing
@@ -33,23 +33,13 @@ SERVICE = "session"
 STOP_GRACE_S = 20.0
 
 
-async def connect_bus(url: str, names: Names, stop: asyncio.Event) -> Bus | None:
-    """Retry until NATS answers; None if asked to stop first."""
-    while not stop.is_set():
-        try:
-            return await Bus.connect(url, names, client_name=SERVICE, connect_timeout=5.0)
-        except BusTimeout:
-            logger.warning("nats_unavailable", extra={"url": url})
-    return None
-
-
 async def run(stop: asyncio.Event, settings: SessionSettings | None = None) -> None:
     settings = settings if settings is not None else load_settings(SessionSettings)
     configure_logging(SERVICE, settings.log_level)
     tracer = setup_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
     token = bearer_token(settings.signer_token, settings.signer_token_file)
     names, keys = Names(settings.bus_prefix), Keys(settings.bus_prefix)
-    bus = await connect_bus(settings.nats_url, names, stop)
+    bus = await connect_until_stopped(settings.nats_url, names, client_name=SERVICE, stop=stop)
     if bus is None:
         return
     redis = await connect(settings.redis_url)
