@@ -22,6 +22,7 @@ COPY libs/bus/pyproject.toml libs/bus/
 COPY libs/eth/pyproject.toml libs/eth/
 COPY libs/pm/pyproject.toml libs/pm/
 COPY libs/service/pyproject.toml libs/service/
+COPY libs/signer-client/pyproject.toml libs/signer-client/
 COPY libs/stack/pyproject.toml libs/stack/
 COPY libs/state/pyproject.toml libs/state/
 COPY libs/wire/pyproject.toml libs/wire/

@@ -10,8 +10,8 @@ from lpgw.devnet.launcher import RunningDevnet
 from lpgw.selector.listing import Listing, capability_names, summaries
 from lpgw.selector.orchestrators import ModelInfo, OrchestratorRecord
 from lpgw.selector.probing import Prober
-from lpgw.selector.signer_client import OFF_CHAIN
 from lpgw.selector.store import OrchestratorStore
+from lpgw.signer_client import OFF_CHAIN
 from lpgw.state import Keys
 from lpgw.wire.client import OrchestratorClient
 

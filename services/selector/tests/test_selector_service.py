@@ -13,8 +13,8 @@ from lpgw.selector.orchestrators import reachable
 from lpgw.selector.outcome_stats import stats_from_hash
 from lpgw.selector.probing import Prober
 from lpgw.selector.selection import Selection
-from lpgw.selector.signer_client import OFF_CHAIN
 from lpgw.selector.store import OrchestratorStore
+from lpgw.signer_client import OFF_CHAIN
 from lpgw.state import Keys
 from lpgw.wire.client import OrchestratorClient
 

@@ -6,7 +6,7 @@ import pytest
 from lpgw.session.failures import OrchestratorRefused, OrchestratorUnreachable
 from lpgw.session.keepalive import kept_alive
 from lpgw.session.orchestrator_info import OrchestratorInfos
-from lpgw.session.signer_client import OFF_CHAIN
+from lpgw.signer_client import OFF_CHAIN
 from lpgw.wire.errors import OrchestratorRejected, OrchestratorUnavailable, WireError
 from lpgw.wire.net import lp_rpc_pb2 as pb
 

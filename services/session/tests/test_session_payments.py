@@ -27,7 +27,7 @@ from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
 from lpgw.session.paid_attempt import PaidAttempt
 from lpgw.session.payments import SignerPayments, SignerUnavailable
-from lpgw.session.signer_client import OFF_CHAIN
+from lpgw.signer_client import OFF_CHAIN
 from lpgw.stack.ports import free_port
 from lpgw.state import Keys
 from lpgw.wire.client import OrchestratorClient

@@ -18,13 +18,13 @@ from lpgw.selector.listing import Listing
 from lpgw.selector.probing import Prober
 from lpgw.selector.selection import Selection
 from lpgw.selector.settings import SelectorSettings
-from lpgw.selector.signer_client import bearer_token, fetch_identity
 from lpgw.selector.store import OrchestratorStore
 from lpgw.service.health import Readiness
 from lpgw.service.logs import configure_logging
 from lpgw.service.observability import health_routes, setup_tracing
 from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
+from lpgw.signer_client import bearer_token, fetch_identity
 from lpgw.state import Keys, connect, ping
 from lpgw.wire.client import OrchestratorClient
 from starlette.applications import Starlette

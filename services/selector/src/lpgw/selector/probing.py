@@ -13,8 +13,8 @@ from typing import Protocol
 
 from lpgw.selector.orchestrators import OrchestratorRecord, probe_failed, reachable
 from lpgw.selector.probe_records import record_from_info
-from lpgw.selector.signer_client import GatewayIdentity
 from lpgw.selector.store import OrchestratorStore
+from lpgw.signer_client import GatewayIdentity
 from lpgw.wire.errors import WireError
 from lpgw.wire.net import lp_rpc_pb2 as pb
 from lpgw.wire.orchestrator_request import build_orchestrator_request

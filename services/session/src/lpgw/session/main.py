@@ -22,7 +22,7 @@ from lpgw.session.orchestrator_info import OrchestratorInfos
 from lpgw.session.paid_attempt import PaidAttempt
 from lpgw.session.payments import OffChainPayments, Payments, SignerPayments
 from lpgw.session.settings import SessionSettings
-from lpgw.session.signer_client import bearer_token, fetch_identity
+from lpgw.signer_client import bearer_token, fetch_identity
 from lpgw.state import Keys, connect, ping
 from lpgw.wire.client import OrchestratorClient
 from starlette.applications import Starlette

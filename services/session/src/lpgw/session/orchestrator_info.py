@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from lpgw.session.failures import OrchestratorRefused, OrchestratorUnreachable
-from lpgw.session.signer_client import GatewayIdentity
+from lpgw.signer_client import GatewayIdentity
 from lpgw.wire.capabilities import ai_discovery_capabilities
 from lpgw.wire.errors import InvalidOrchestratorUrl, OrchestratorRejected, OrchestratorUnavailable
 from lpgw.wire.net import lp_rpc_pb2 as pb

@@ -1,6 +1,6 @@
 """The gateway's OrchestratorRequest identity (address + signature) from the payment-signer.
 
-The selector holds no key: the signer computes Sign(EIP-55 address) once and serves it at
+Selector and session hold no key: the signer computes Sign(EIP-55 address) once and serves it at
 POST /sign-orchestrator-info behind a bearer token. Without a signer URL the gateway is
 off-chain and sends an empty address and signature, which off-chain orchestrators accept.
 """
@@ -14,7 +14,7 @@ import httpx
 from lpgw.service.secretfile import read_secret_file
 from pydantic import SecretStr
 
-logger = logging.getLogger("lpgw.selector.signer")
+logger = logging.getLogger("lpgw.signer_client")
 
 ADDRESS_BYTES = 20
 SIGNATURE_BYTES = 65

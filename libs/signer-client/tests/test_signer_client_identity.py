@@ -5,7 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from lpgw.selector.signer_client import (
+from lpgw.signer_client import (
     OFF_CHAIN,
     GatewayIdentity,
     SignerAnswerInvalid,

@@ -1,0 +1,19 @@
+"""Client side of the payment-signer's identity API, shared by the selector and the session."""
+
+from lpgw.signer_client.identity import (
+    OFF_CHAIN,
+    GatewayIdentity,
+    SignerAnswerInvalid,
+    bearer_token,
+    fetch_identity,
+    parse_identity,
+)
+
+__all__ = [
+    "OFF_CHAIN",
+    "GatewayIdentity",
+    "SignerAnswerInvalid",
+    "bearer_token",
+    "fetch_identity",
+    "parse_identity",
+]
