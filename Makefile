@@ -4,7 +4,7 @@
 UV := .tools/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: setup run demo test lint typecheck proto proto-check bench config-docs clean
+.PHONY: setup run demo test lint typecheck proto proto-check bench bench-signer config-docs clean
 
 $(UV):
 	python3 -m venv .tools
@@ -38,6 +38,9 @@ proto-check: setup
 
 bench: setup
 	$(RUN) python bench/ai_overhead.py
+
+bench-signer: setup
+	$(RUN) python bench/signer.py
 
 config-docs: setup
 	$(RUN) python tools/config_docs.py --write
