@@ -77,6 +77,8 @@ def test_a_document_that_is_not_an_object_is_a_schema_violation() -> None:
         pytest.param(b"{prompt: 'a'}", id="not json"),
         pytest.param(b'{"prompt": "a"', id="truncated"),
         pytest.param(b"\xff\xfe", id="not utf-8"),
+        pytest.param(b"[" * 20_000, id="nested too deeply"),
+        pytest.param(b'{"prompt": "x", "seed": 1' + b"0" * 5000 + b"}", id="number too long"),
     ],
 )
 def test_bytes_that_are_not_json_are_malformed(body: bytes) -> None:

@@ -3,6 +3,7 @@
 For test suites and demo scripts: the devnet is always its own process, as it is in use.
 """
 
+import ctypes
 import json
 import os
 import select
@@ -15,6 +16,9 @@ from pathlib import Path
 
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 8.0
+
+
+PR_SET_PDEATHSIG = 1
 
 
 class DevnetStartFailed(RuntimeError):
@@ -81,6 +85,11 @@ class PendingDevnet:
         )
 
 
+def _die_with_parent() -> None:
+    """Runs in the child: the kernel sends it SIGTERM when the test process dies, however."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def spawn_devnet(args: Sequence[str], log_path: Path) -> PendingDevnet:
     """Run `python -m lpgw.devnet.main --port 0 *args`; stderr (JSON logs) goes to `log_path`.
 
@@ -92,6 +101,8 @@ def spawn_devnet(args: Sequence[str], log_path: Path) -> PendingDevnet:
             stdout=subprocess.PIPE,
             stderr=log,
             env=_child_environment(),
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
     return PendingDevnet(process, log_path)
 

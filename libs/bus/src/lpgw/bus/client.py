@@ -20,7 +20,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.api import AckPolicy, ConsumerConfig, PubAck
 from nats.js.errors import NotFoundError
 
 logger = logging.getLogger("lpgw.bus")
@@ -103,14 +103,16 @@ class Bus:
         msg_id: str | None = None,
         ack_timeout: float = PUBLISH_TIMEOUT_S,
         attempts: int = PUBLISH_ATTEMPTS,
-    ) -> None:
+    ) -> PubAck:
         """Store `event` in its stream. Retries (bounded) while NATS reconnects or JetStream
-        recovers; give `msg_id` to make retries and re-publishes deduplicate."""
+        recovers; give `msg_id` to make retries and re-publishes deduplicate.
+
+        Returns JetStream's acknowledgement: `duplicate` is true when the stream already held
+        a message with this `msg_id` (within its duplicate window) and did not store this one."""
         payload, headers = encode(event, msg_id)
         for attempt in range(1, attempts + 1):
             try:
-                await self.js.publish(subject, payload, timeout=ack_timeout, headers=headers)
-                return
+                return await self.js.publish(subject, payload, timeout=ack_timeout, headers=headers)
             except TRANSIENT as exc:
                 if attempt == attempts:
                     raise to_bus_error(exc, subject) from exc
@@ -121,6 +123,7 @@ class Bus:
                 await asyncio.sleep(min(0.2 * 2 ** (attempt - 1), 2.0))
             except nats.errors.Error as exc:
                 raise to_bus_error(exc, subject) from exc
+        raise ValueError(f"publish needs at least one attempt, got {attempts}")
 
     async def consume(
         self,

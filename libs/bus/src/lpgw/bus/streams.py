@@ -6,6 +6,8 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 JOBS_DUPLICATE_WINDOW_S = 120.0
+JOBS_MAX_AGE_S = 3600.0
+"""A job nobody took within an hour is past every request deadline: drop it from disk."""
 RESULTS_MAX_AGE_S = 3600.0
 OUTCOMES_MAX_AGE_S = 24 * 3600.0
 AUDIT_MAX_AGE_S = 90 * 24 * 3600.0
@@ -21,6 +23,7 @@ def stream_configs(names: Names) -> dict[str, StreamConfig]:
             retention=RetentionPolicy.WORK_QUEUE,
             storage=StorageType.FILE,
             duplicate_window=JOBS_DUPLICATE_WINDOW_S,
+            max_age=JOBS_MAX_AGE_S,
         ),
         StreamConfig(
             name=names.results_stream,

@@ -26,7 +26,7 @@ class Keys:
 
     # Payment-signer ---------------------------------------------------------------------------
     def nonce(self, sender: str, recipient_rand_hash: str) -> str:
-        """Counter: last ticket nonce used for these ticket params (INCRBY allocates)."""
+        """Counter: last ticket nonce used for these ticket params (advanced atomically)."""
         return f"{self.prefix}:pm:nonce:{sender}:{recipient_rand_hash}"
 
     def credit(self, recipient: str, bucket: str) -> str:

@@ -15,6 +15,10 @@ def parse_params(schema: type[Params], body: bytes) -> Params:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise MalformedJson(f"request body is not valid JSON: {exc}") from None
+    except ValueError:  # an integer longer than Python's digit limit
+        raise MalformedJson("request body has a number too long to read") from None
+    except RecursionError:
+        raise MalformedJson("request body is nested too deeply") from None
     try:
         return schema.model_validate(document)
     except ValidationError as exc:
