@@ -1,6 +1,7 @@
 """Every signing call is in the AUDIT stream before it is answered; no audit, no signature."""
 
 import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,9 @@ import redis.asyncio as aioredis
 from lpgw.bus import Bus, Names
 from lpgw.eth import PrivateKey
 from lpgw.signer.assembly import build_app
+from lpgw.signer.audit import AuditContext, BusAudit, audit_event
 from lpgw.signer.auth import BearerAuth
+from lpgw.signer.errors import Unavailable
 from lpgw.signer.settings import SignerSettings
 from lpgw.signer.signing import SigningService
 from lpgw.stack.process import Supervisor
@@ -151,3 +154,32 @@ async def test_an_audit_write_failing_after_signing_returns_nothing_and_puts_cre
     await signer_bus.declare()
     again = (await signer.post("/v1/payments", json=body(info, 10))).json()
     assert again["tickets"] == 0  # the reserved credit (one EV) was put back
+
+
+async def test_a_duplicate_acknowledgement_is_not_an_audit_record(audit: BusAudit) -> None:
+    event = audit_event(AuditContext("tester", "/v1/payments"), None, [])
+    await audit.record(event, msg_id="one-call")
+    with pytest.raises(Unavailable):
+        await audit.record(event, msg_id="one-call")  # JetStream acks it without storing it
+
+
+async def test_a_replayed_live_state_is_audited_on_every_call(
+    make_replica: Any, key: PrivateKey, helpers: Any, read_audit: Any
+) -> None:
+    now = [float(int(time.time()))]
+    orchestrator = helpers.TestOrchestrator(clock=lambda: now[0])
+    signer = await make_replica(key, clock=lambda: now[0])
+    info = helpers.b64info(orchestrator.info(key.address, price=(1, 1)))
+    request = {"orchestrator": info, "ManifestID": "m1", "type": "lv2v"}
+    first = await signer.post("/generate-live-payment", json=request)
+    assert first.status_code == 200, first.text
+    now[0] += 5  # five seconds of video to pay for, twice with the same state
+    replay = {**request, "state": first.json()["state"]}
+    answers = await asyncio.gather(
+        *(signer.post("/generate-live-payment", json=replay) for _ in range(2))
+    )
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    events = await read_audit()
+    assert len(events) == 3  # one stored event per signature handed out
+    nonces = [n for e in events for n in e.nonces]
+    assert len(nonces) == len(set(nonces)) and sum(e.tickets for e in events) == len(nonces)

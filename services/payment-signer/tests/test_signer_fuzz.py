@@ -83,6 +83,7 @@ def payment_bodies(valid_info: str) -> st.SearchStrategy[Any]:
             "session": names | anything,
             "capabilities": b64 | anything,
             "segment": segment | anything,
+            "idempotency_key": names | anything,
             "unknown": anything,
         },
     )

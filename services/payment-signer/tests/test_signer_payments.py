@@ -214,3 +214,28 @@ async def test_invalid_params_are_400_with_the_pm_text(
     response = await signer.post("/v1/payments", json=body(helpers.b64info(info), 100))
     assert response.status_code == 400
     assert response.json()["error"]["message"] == message
+
+
+async def test_ticket_params_without_expiration_params_are_400_and_change_nothing(
+    make_replica: Any,
+    key: PrivateKey,
+    helpers: Any,
+    orchestrator: Any,
+    redis: aioredis.Redis,
+    prefix: str,
+    read_audit: Any,
+) -> None:
+    signer = await make_replica(key)
+    info = orchestrator.info(key.address, price=(1, 1))
+    info.ticket_params.ClearField("expiration_params")
+    encoded = helpers.b64info(info)
+    message = "ticket params lack expiration_params"
+    for path, request in [
+        ("/v1/payments", body(encoded, 10_000_000)),
+        ("/generate-live-payment", {"orchestrator": encoded, "type": "lv2v"}),
+    ]:
+        response = await signer.post(path, json=request)
+        assert response.status_code == 400, (path, response.text)
+        assert response.json()["error"]["message"] == message
+    assert [k async for k in redis.scan_iter(match=f"{prefix}:*")] == []
+    assert await read_audit() == []

@@ -1,4 +1,5 @@
-"""Pure decision rules: names, settlement, state blob, webhook verdicts, settings parsing."""
+"""Pure decision rules: names, settlement, state blob, webhook verdicts, settings parsing,
+price drift, the Payment message."""
 
 import hashlib
 from datetime import UTC, datetime
@@ -6,14 +7,26 @@ from fractions import Fraction
 from typing import Any
 
 import pytest
+from lpgw.pm import Price, TicketSenderParams
+from lpgw.pm.errors import PriceMoreThanDoubled
 from lpgw.service.errors import SettingsError
 from lpgw.service.settings import load_settings
 from lpgw.signer.credit import Outcome, Pending, settlement
-from lpgw.signer.errors import BadGateway, InvalidRequest, WebhookRejected
+from lpgw.signer.errors import (
+    BadGateway,
+    Excess,
+    InvalidRequest,
+    PriceCeilingExceeded,
+    WebhookRejected,
+)
+from lpgw.signer.live_rules import check_drift
 from lpgw.signer.live_state import LiveState, decode_state, encode_state
+from lpgw.signer.offer import Offer
+from lpgw.signer.payment_message import payment_message
 from lpgw.signer.segments import checked_name
 from lpgw.signer.settings import SignerSettings
 from lpgw.signer.webhook import WebhookFailed, interpret, parse_header_list
+from lpgw.wire.net import lp_rpc_pb2 as pb
 
 
 @pytest.mark.parametrize(
@@ -192,3 +205,20 @@ def test_bad_payment_settings_are_refused(
         load_settings(SignerSettings)
     assert name in str(refused.value)
     assert "novalue" not in str(refused.value) or name != "SIGNER_WEBHOOK_HEADERS"
+
+
+def test_price_drift_is_the_pm_rule_mapped_once_to_481() -> None:
+    check_drift(Price(Fraction(2)), Fraction(1))  # exactly doubled is still accepted
+    with pytest.raises(PriceCeilingExceeded) as refused:
+        check_drift(Price(Fraction(5, 2)), Fraction(1))
+    assert isinstance(refused.value.__cause__, PriceMoreThanDoubled)
+    assert str(refused.value) == str(refused.value.__cause__)
+    assert refused.value.excess == Excess("2 × initial price", "2", "5/2", "1/2")
+
+
+def test_a_payment_with_ticket_params_always_carries_expiration_params() -> None:
+    info = pb.OrchestratorInfo(ticket_params=pb.TicketParams(recipient=b"\x01" * 20))
+    offer = Offer(info=info, params=None, price_info=None)
+    payment = payment_message(offer, b"\x02" * 20, [TicketSenderParams(1, b"sig")])
+    assert payment.HasField("ticket_params")
+    assert payment.HasField("expiration_params")  # the orchestrator dereferences it

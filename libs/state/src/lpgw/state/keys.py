@@ -37,6 +37,10 @@ class Keys:
         """Hash: a balance update staged by a payment, until its work completes."""
         return f"{self.prefix}:pm:pending:{payment_id}"
 
+    def idempotent_payment(self, digest: str) -> str:
+        """Hash: the answer of a payment made under one (client, idempotency key) digest."""
+        return f"{self.prefix}:pm:idempotency:{digest}"
+
     def client_spend(self, client: str, period: int) -> str:
         """Counter: EV (wei) signed for one client in one budget period."""
         return f"{self.prefix}:pm:spend:client:{client}:{period}"

@@ -16,6 +16,7 @@ from lpgw.signer.auth import BearerAuth
 from lpgw.signer.budget_store import RedisBudgetStore
 from lpgw.signer.credit_store import RedisCreditStore
 from lpgw.signer.discovery import BusDirectory
+from lpgw.signer.idempotency import RedisIdempotencyStore
 from lpgw.signer.live_payment import LivePaymentService
 from lpgw.signer.nonce_store import RedisNonceAllocator
 from lpgw.signer.payments import PaymentService, Stores
@@ -53,6 +54,7 @@ def build_app(
         budgets=RedisBudgetStore(redis),
         nonces=RedisNonceAllocator(redis, keys),
         audit=audit,
+        idempotency=RedisIdempotencyStore(redis, keys),
     )
     chain = chain_view(settings, clock)
     policy = settings.payment_policy()

@@ -3,6 +3,11 @@
 A signature leaves the process only after its audit event is acknowledged by JetStream; when
 the event cannot be stored the call fails with 503 and the signature is dropped, so the trail
 is complete by construction (a spent deposit can always be explained).
+
+Each call publishes under a fresh message id. JetStream acknowledges a message whose id it saw
+within its duplicate window as `duplicate` without storing it, so such an ack is a failure
+too: that includes our own retry after a lost ack (the event is then stored once, and the
+call still fails: an audit event without a signature is harmless, the reverse is not).
 """
 
 import time
@@ -29,7 +34,8 @@ class AuditSink(Protocol):
         ...
 
     async def record(self, event: SignatureAudit, msg_id: str) -> None:
-        """Store the event; raise Unavailable when it cannot be."""
+        """Store the event under `msg_id` (unique per call); raise Unavailable when it is not
+        stored, a duplicate-id acknowledgement included."""
         ...
 
 
@@ -47,7 +53,7 @@ class BusAudit:
         if not self._bus.is_connected:
             raise Unavailable("audit stream unavailable")
         try:
-            await self._bus.publish(
+            ack = await self._bus.publish(
                 self._bus.names.audit_signatures,
                 event,
                 msg_id=msg_id,
@@ -56,6 +62,8 @@ class BusAudit:
             )
         except BusError as exc:
             raise Unavailable("audit stream unavailable") from exc
+        if ack.duplicate:
+            raise Unavailable("audit stream unavailable")
 
 
 @dataclass(frozen=True)

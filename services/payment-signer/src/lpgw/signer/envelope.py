@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from lpgw.service.logs import get_logger
 from lpgw.signer.errors import (
     BadGateway,
+    IdempotencyConflict,
     InvalidRequest,
     LimitExceeded,
     NothingToPay,
@@ -33,6 +34,7 @@ STATUS: dict[type[SignerError], int] = {
     Unauthorized: 401,
     InvalidRequest: 400,
     UnknownPayment: 404,
+    IdempotencyConflict: 409,
     RefreshNeeded: 480,
     NothingToPay: 482,
     Unavailable: 503,

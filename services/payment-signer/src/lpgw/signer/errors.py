@@ -26,6 +26,10 @@ class UnknownPayment(SignerError):
     """No pending payment with this id: never created, already completed, or expired (404)."""
 
 
+class IdempotencyConflict(SignerError):
+    """An idempotency key still in use by a running call, or used with another request (409)."""
+
+
 class RefreshNeeded(SignerError):
     """The caller must fetch a fresh OrchestratorInfo and retry (480, as the reference)."""
 

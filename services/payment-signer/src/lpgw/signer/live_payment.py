@@ -8,6 +8,7 @@ restarts and a replayed old state never hand out a nonce twice.
 import json
 import secrets
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -146,9 +147,7 @@ class LivePaymentService:
                 session=state.state_id,
             )
             event = audit_event(context, params, list(nonces), self._clock)
-            await self._stores.audit.record(
-                event, msg_id=f"{state.state_id}-{state.sequence_number}"
-            )
+            await self._stores.audit.record(event, msg_id=uuid.uuid4().hex)
         except BaseException:
             await self._stores.budgets.refund(budgets, spend)
             raise

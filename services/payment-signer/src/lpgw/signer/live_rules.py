@@ -9,8 +9,9 @@ from datetime import datetime
 from fractions import Fraction
 
 from lpgw.pm import Price, TicketParams
+from lpgw.pm.errors import PriceMoreThanDoubled
 from lpgw.pm.fees import signer_units
-from lpgw.pm.price import PRICE_INCREASE_THRESHOLD
+from lpgw.pm.price import PRICE_INCREASE_THRESHOLD, check_price_drift
 from lpgw.pm.validation import params_expired
 from lpgw.signer.ceilings import Ceiling, rat
 from lpgw.signer.errors import Excess, InvalidRequest, PriceCeilingExceeded, RefreshNeeded
@@ -115,17 +116,17 @@ def live_ceilings(
 
 
 def check_drift(price: Price, initial: Fraction) -> None:
-    """481 when the price more than doubled since the state's first call (§4.3)."""
-    allowed = initial * PRICE_INCREASE_THRESHOLD
-    if price.value <= allowed:
-        return
-    raise PriceCeilingExceeded(
-        f"Orchestrator price has more than doubled, Orchestrator price: {rat(price.value)}, "
-        f"Orchestrator initial price: {rat(initial)}",
-        Excess(
-            limit="2 × initial price",
-            allowed=rat(allowed),
-            requested=rat(price.value),
-            excess=rat(price.value - allowed),
-        ),
-    )
+    """481 when the price more than doubled since the state's first call (lpgw.pm, §4.3)."""
+    try:
+        check_price_drift(price, Price(initial))
+    except PriceMoreThanDoubled as exc:
+        allowed = initial * PRICE_INCREASE_THRESHOLD
+        raise PriceCeilingExceeded(
+            str(exc),
+            Excess(
+                limit="2 × initial price",
+                allowed=rat(allowed),
+                requested=rat(price.value),
+                excess=rat(price.value - allowed),
+            ),
+        ) from exc

@@ -48,12 +48,13 @@ def ticket_params(tp: pb.TicketParams) -> TicketParams:
         raise InvalidRequest("ticket params recipient is not a 20-byte address")
     if len(tp.recipient_rand_hash) != WORD:
         raise InvalidRequest("ticket params recipient_rand_hash is not 32 bytes")
-    expiration = ExpirationParams()
-    if tp.HasField("expiration_params"):
-        block_hash = tp.expiration_params.creation_round_block_hash or ZERO_HASH
-        if len(block_hash) != WORD or tp.expiration_params.creation_round < 0:
-            raise InvalidRequest("ticket params expiration_params are malformed")
-        expiration = ExpirationParams(tp.expiration_params.creation_round, block_hash)
+    if not tp.HasField("expiration_params"):
+        # The Payment must carry them whenever it carries ticket params (wire.md §3.6).
+        raise InvalidRequest("ticket params lack expiration_params")
+    block_hash = tp.expiration_params.creation_round_block_hash or ZERO_HASH
+    if len(block_hash) != WORD or tp.expiration_params.creation_round < 0:
+        raise InvalidRequest("ticket params expiration_params are malformed")
+    expiration = ExpirationParams(tp.expiration_params.creation_round, block_hash)
     return TicketParams(
         recipient=tp.recipient,
         face_value=_uint_field("face_value", tp.face_value),

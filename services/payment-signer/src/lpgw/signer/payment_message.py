@@ -34,8 +34,8 @@ def payment_message(
             expiration_block=received.expiration_block,
         )
     )
-    if received.HasField("expiration_params"):
-        payment.expiration_params.CopyFrom(received.expiration_params)
+    # Required whenever ticket_params are sent: the orchestrator dereferences it (§3.6).
+    payment.expiration_params.CopyFrom(received.expiration_params)
     payment.ticket_sender_params.extend(
         pb.TicketSenderParams(sender_nonce=t.sender_nonce, sig=t.sig) for t in tickets
     )

@@ -4,6 +4,7 @@ Everything a caller sends is validated here, before any Redis or NATS call, so a
 changes nothing: no nonce, no credit, no budget, no audit event.
 """
 
+import hashlib
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -45,6 +46,9 @@ class PaymentBody(BaseModel):
     segment: SegmentBody | None = Field(
         default=None, description="transcoding segment; absent = AI (seq 0, keccak(empty))"
     )
+    idempotency_key: Text | None = Field(
+        default=None, description="a retry with the same key gets the same payment"
+    )
 
 
 class CompleteBody(BaseModel):
@@ -67,6 +71,8 @@ class PaymentOrder:
     session: str
     capabilities: pb.Capabilities | None
     segment: Segment
+    idempotency_key: str = ""
+    fingerprint: str = ""
 
 
 def decode_capabilities(value: str | None) -> pb.Capabilities | None:
@@ -84,6 +90,8 @@ def payment_order(body: PaymentBody) -> PaymentOrder:
             profiles=profile_names(body.segment.profiles),
         )
     session = checked_name(body.session, "session") if body.session else ""
+    key = body.idempotency_key
+    idempotency_key = "" if key is None else checked_name(key, "idempotency_key")
     return PaymentOrder(
         offer=decode_offer(body.orchestrator),
         bucket=checked_name(body.bucket, "bucket"),
@@ -93,7 +101,15 @@ def payment_order(body: PaymentBody) -> PaymentOrder:
         session=session,
         capabilities=decode_capabilities(body.capabilities),
         segment=segment,
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint(body),
     )
+
+
+def fingerprint(body: PaymentBody) -> str:
+    """What identifies the request behind an idempotency key: the body without the key."""
+    canonical = body.model_dump_json(exclude={"idempotency_key"})
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def checked_payment_id(value: str) -> str:

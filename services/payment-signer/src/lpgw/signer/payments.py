@@ -4,9 +4,11 @@ Order matters: all checks that need no shared state first (400/403/481), then th
 steps (take the credit, charge budgets), then the irreversible one (nonces), then signing and
 the audit event. Any refusal or failure after the credit was taken puts back what was taken,
 so a refused call leaves credit and budgets as they were; nonces are never given back (a gap
-is harmless, a reuse is not).
+is harmless, a reuse is not). With an idempotency key the whole call is made once per key
+(idempotency.py): a retry is answered with the stored payment.
 """
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -17,9 +19,11 @@ from lpgw.pm import stage_update
 from lpgw.pm.chain import ChainView
 from lpgw.signer.audit import AuditContext, AuditSink, audit_event
 from lpgw.signer.budget_store import BudgetStore
+from lpgw.signer.ceilings import rat
 from lpgw.signer.credit import Outcome, Pending, settlement
 from lpgw.signer.credit_store import CreditStore
 from lpgw.signer.errors import Unavailable, UnknownPayment
+from lpgw.signer.idempotency import IdempotencyStore
 from lpgw.signer.limits import Budget, budget_refusal, check_batch, spend_wei
 from lpgw.signer.nonce_store import NonceAllocator
 from lpgw.signer.payment_message import b64, payment_message
@@ -40,6 +44,34 @@ class CreatedPayment:
     ev: Fraction
     fee: Fraction
     credit: Fraction
+    replayed: bool = False  # the stored answer to an earlier call with the same key
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "payment_id": self.payment_id,
+                "payment": self.payment,
+                "segment": self.segment,
+                "tickets": self.tickets,
+                "ev": rat(self.ev),
+                "fee": rat(self.fee),
+                "credit": rat(self.credit),
+            }
+        )
+
+    @classmethod
+    def replay(cls, stored: str) -> "CreatedPayment":
+        document = json.loads(stored)
+        return cls(
+            payment_id=document["payment_id"],
+            payment=document["payment"],
+            segment=document["segment"],
+            tickets=int(document["tickets"]),
+            ev=Fraction(document["ev"]),
+            fee=Fraction(document["fee"]),
+            credit=Fraction(document["credit"]),
+            replayed=True,
+        )
 
 
 @dataclass(frozen=True)
@@ -48,6 +80,7 @@ class Stores:
     budgets: BudgetStore
     nonces: NonceAllocator
     audit: AuditSink
+    idempotency: IdempotencyStore
 
 
 class PaymentService:
@@ -68,6 +101,24 @@ class PaymentService:
         self._clock = clock
 
     async def create(self, order: PaymentOrder, client: str) -> CreatedPayment:
+        """The payment for `order`; with an idempotency key, the one already made for it."""
+        if not order.idempotency_key:
+            return await self._create(order, client)
+        idempotency = self._stores.idempotency
+        claim = await idempotency.claim(client, order.idempotency_key, order.fingerprint)
+        if isinstance(claim, str):
+            return CreatedPayment.replay(claim)
+        try:
+            created = await self._create(order, client)
+        except BaseException:
+            await idempotency.release(claim)
+            raise
+        await idempotency.finish(
+            claim, order.fingerprint, created.to_json(), self._policy.pending_ttl_s
+        )
+        return created
+
+    async def _create(self, order: PaymentOrder, client: str) -> CreatedPayment:
         offer = order.offer
         sender = self._signing.address_bytes
         check_offer(

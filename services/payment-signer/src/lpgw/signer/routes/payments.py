@@ -34,8 +34,9 @@ class CompleteResponse(BaseModel):
 @router.post(ROUTE)
 async def create_payment(body: PaymentBody, payments: Payments, client: Client) -> PaymentResponse:
     created = await payments.create(payment_order(body), client)
-    SIGNATURES.labels(route=ROUTE).inc()
-    TICKETS.labels(route=ROUTE).inc(created.tickets)
+    if not created.replayed:
+        SIGNATURES.labels(route=ROUTE).inc()
+        TICKETS.labels(route=ROUTE).inc(created.tickets)
     return PaymentResponse(
         payment_id=created.payment_id,
         payment=created.payment,
