@@ -114,7 +114,7 @@ async def runner(
             attempt=PaidAttempt(
                 infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
                 payments=OffChainPayments(),
-                worker=AiWorker(http),
+                worker=AiWorker(http, max_response_bytes=1 << 20),
                 media=media,
                 attempt_timeout_s=20,
             ),

@@ -22,7 +22,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"rest"
 
 def test_media_urls_in_order() -> None:
     response = {"images": [{"url": "https://o/stream/r/0.png"}, {"url": "https://o/1.png"}]}
-    assert media_urls(response) == ["https://o/stream/r/0.png", "https://o/1.png"]
+    assert media_urls(response, max_images=2) == ["https://o/stream/r/0.png", "https://o/1.png"]
 
 
 @pytest.mark.parametrize(
@@ -34,11 +34,12 @@ def test_media_urls_in_order() -> None:
         pytest.param({"images": [{"seed": 1}]}, id="image without url"),
         pytest.param({"images": ["x"]}, id="image is not an object"),
         pytest.param({"images": [{"url": ""}]}, id="empty url"),
+        pytest.param({"images": [{"url": "a"}, {"url": "b"}]}, id="more images than asked"),
     ],
 )
 def test_invalid_responses(response: object) -> None:
     with pytest.raises(InvalidResponse):
-        media_urls(response)
+        media_urls(response, max_images=1)
 
 
 def test_rewrite_keeps_seed_and_nsfw_and_does_not_mutate() -> None:
@@ -112,13 +113,27 @@ def test_absolute_url(transcoder: str, url: str, expected: str) -> None:
     ("received", "expected"),
     [
         pytest.param("image/png", "image/png", id="png kept"),
-        pytest.param("image/jpeg; q=1", "image/jpeg", id="other image type kept"),
+        pytest.param("image/jpeg; q=1", "image/jpeg", id="jpeg kept"),
+        pytest.param("Image/WebP", "image/webp", id="webp kept"),
         pytest.param("application/octet-stream", "image/png", id="generic becomes png"),
         pytest.param(None, "image/png", id="missing becomes png"),
     ],
 )
 def test_image_content_type(received: str | None, expected: str) -> None:
     assert image_content_type(received) == expected
+
+
+@pytest.mark.parametrize(
+    "received",
+    [
+        pytest.param("image/svg+xml", id="svg can carry script"),
+        pytest.param("text/html; charset=utf-8", id="html"),
+        pytest.param("image/gif", id="other image type"),
+    ],
+)
+def test_other_media_types_are_an_invalid_response(received: str) -> None:
+    with pytest.raises(InvalidResponse):
+        image_content_type(received)
 
 
 def test_the_core_imports_no_io_library() -> None:

@@ -26,10 +26,17 @@ from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
 from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.payments import SignerPayments, SignerUnavailable
+from lpgw.session.payments import (
+    Completion,
+    Paid,
+    PaymentRequest,
+    SignerPayments,
+    SignerUnavailable,
+)
 from lpgw.signer_client import OFF_CHAIN
 from lpgw.stack.ports import free_port
 from lpgw.state import Keys
+from lpgw.wire.capabilities import ai_job_capabilities
 from lpgw.wire.client import OrchestratorClient
 from lpgw.wire.headers import encode_segment
 from lpgw.wire.net import lp_rpc_pb2 as pb
@@ -43,6 +50,7 @@ pytestmark = pytest.mark.integration
 
 MODEL = "stabilityai/sdxl-turbo"
 TOKEN = "stub-token"
+MAX_RESPONSE_BYTES = 1 << 20
 
 
 @dataclass
@@ -50,6 +58,11 @@ class StubSigner:
     url: str = ""
     refusals: dict[str, tuple[int, str]] = field(default_factory=dict)
     """Orchestrator service URI → (status, message) to refuse its payments with."""
+    lost_answers: int = 0
+    """The next payments are made (recorded) but their answer is lost: 502 after a delay."""
+    lost_answer_delay_s: float = 0.0
+    complete_statuses: list[int] = field(default_factory=list)
+    """Statuses of the next completion answers, in order; 200 once they run out."""
     payments: list[dict[str, Any]] = field(default_factory=list)
     completions: list[tuple[str, str]] = field(default_factory=list)
 
@@ -58,6 +71,10 @@ class StubSigner:
             return _refusal(401, "missing or wrong bearer token")
         body = await request.json()
         self.payments.append(body)
+        if self.lost_answers:
+            self.lost_answers -= 1
+            await asyncio.sleep(self.lost_answer_delay_s)
+            return _refusal(502, "bad gateway")
         info = pb.OrchestratorInfo.FromString(base64.b64decode(body["orchestrator"]))
         if info.transcoder in self.refusals:
             return _refusal(*self.refusals[info.transcoder])
@@ -71,6 +88,9 @@ class StubSigner:
     async def complete(self, request: Request) -> JSONResponse:
         body = await request.json()
         self.completions.append((request.path_params["payment_id"], body["outcome"]))
+        status = self.complete_statuses.pop(0) if self.complete_statuses else 200
+        if status != 200:
+            return _refusal(status, "no such payment" if status == 404 else "try again")
         return JSONResponse({"credit": "0"})
 
     def outcomes(self) -> list[str]:
@@ -142,7 +162,7 @@ async def _runner(
         attempt=PaidAttempt(
             infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
             payments=SignerPayments(http, signer_url, TOKEN),
-            worker=AiWorker(http),
+            worker=AiWorker(http, max_response_bytes=MAX_RESPONSE_BYTES),
             media=media,
             attempt_timeout_s=20,
         ),
@@ -309,3 +329,86 @@ def _closed_port_url() -> str:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+def _payment_request() -> PaymentRequest:
+    token = pb.AuthToken(token=b"t", session_id="s", expiration=int(time.time()) + 600)
+    return PaymentRequest(
+        info=pb.OrchestratorInfo(transcoder="https://o.example:8935", auth_token=token),
+        pipeline="text-to-image",
+        model_id=MODEL,
+        units=64 * 48,
+        session="job",
+        capabilities=ai_job_capabilities("text-to-image", MODEL),
+    )
+
+
+@pytest.mark.parametrize(
+    "delay_s",
+    [pytest.param(0.0, id="error status"), pytest.param(1.0, id="read timeout")],
+)
+async def test_a_payment_that_reached_the_signer_is_not_made_again(
+    signer: StubSigner, delay_s: float
+) -> None:
+    signer.lost_answers, signer.lost_answer_delay_s = 3, delay_s
+    async with new_http_client() as http:
+        payments = SignerPayments(http, signer.url, TOKEN, timeout_s=0.3)
+
+        with pytest.raises(SignerUnavailable):
+            await payments.pay(_payment_request())
+
+    assert len(signer.payments) == 1, "a lost answer may hide a payment: never pay twice"
+
+
+async def test_a_payment_that_never_reached_the_signer_is_tried_again() -> None:
+    async with new_http_client() as http:
+        payments = SignerPayments(http, _closed_port_url(), TOKEN)
+        started = time.monotonic()
+
+        with pytest.raises(SignerUnavailable):
+            await payments.pay(_payment_request())
+
+    assert time.monotonic() - started >= 0.7, "3 tries, 0.25 s and 0.5 s apart"
+
+
+async def test_a_completion_is_retried_and_a_404_means_already_done(signer: StubSigner) -> None:
+    signer.complete_statuses = [503, 404]
+    paid = Paid(payment="", segment="", payment_id="p9")
+    async with new_http_client() as http:
+        await SignerPayments(http, signer.url, TOKEN).complete(paid, Completion.SPENT)
+
+    assert signer.completions == [("p9", "spent"), ("p9", "spent")]
+
+
+class BrokenWorker(AiWorker):
+    """An orchestrator call that fails in a way nobody foresaw (a bug)."""
+
+    async def run(
+        self,
+        transcoder: str,
+        pipeline: str,
+        body: dict[str, Any],
+        segment: str,
+        payment: str,
+        timeout_s: float,
+    ) -> dict[str, Any]:
+        raise RuntimeError("unforeseen")
+
+
+async def test_an_unexpected_error_after_paying_completes_the_payment_as_spent(
+    bus: Bus, signer: StubSigner, devnet: RunningDevnet
+) -> None:
+    media = await BlobStore.open(bus.js, bucket=bus.names.media_bucket, ttl_s=600)
+    async with new_http_client() as http:
+        attempt = PaidAttempt(
+            infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
+            payments=SignerPayments(http, signer.url, TOKEN),
+            worker=BrokenWorker(http, max_response_bytes=MAX_RESPONSE_BYTES),
+            media=media,
+            attempt_timeout_s=20,
+        )
+
+        with pytest.raises(RuntimeError):
+            await attempt.run(_job("pay7"), devnet.url, units=64 * 48)
+
+    assert signer.completions == [("p1", "spent")], "the redelivery will pay again"

@@ -1,18 +1,24 @@
 """The lpgw-session process: works a job from JOBS, exits cleanly on SIGTERM."""
 
 import asyncio
+import contextlib
+import datetime
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 from lpgw.bus import Bus
 from lpgw.bus.events import AiJob, Candidate, JobResult, SelectionReply, SelectionRequest
+from lpgw.devnet.certificates import self_signed
+from lpgw.devnet.certificates import write as write_certificates
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.stack.ports import free_port
 
@@ -36,12 +42,13 @@ async def stub_selector(bus: Bus, devnet: RunningDevnet) -> AsyncIterator[None]:
         await sub.unsubscribe()
 
 
-@pytest.fixture
-def session_process(
-    nats_url: str, redis_url: str, prefix: str, tmp_path: Path
+@contextlib.contextmanager
+def _session(
+    nats_url: str, redis_url: str, prefix: str, log_path: Path, **env: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """An lpgw-session process (off-chain unless `env` names a signer), killed at the end."""
     port = free_port()
-    env = {
+    variables = {
         **os.environ,
         "NATS_URL": nats_url,
         "REDIS_URL": redis_url,
@@ -49,11 +56,12 @@ def session_process(
         "HTTP_PORT": str(port),
         "SIGNER_URL": "",
         "SESSION_ACK_WAIT_S": "6",
+        **env,
     }
-    with (tmp_path / "session.log").open("wb") as log:
+    with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-c", "from lpgw.session.main import main; main()"],
-            env=env,
+            env=variables,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -63,6 +71,14 @@ def session_process(
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def session_process(
+    nats_url: str, redis_url: str, prefix: str, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    with _session(nats_url, redis_url, prefix, tmp_path / "session.log") as started:
+        yield started
 
 
 async def _until_ready(port: int) -> None:
@@ -101,3 +117,53 @@ async def test_session_process_works_a_job_and_stops(
 
     process.send_signal(signal.SIGTERM)
     assert await asyncio.to_thread(process.wait, 30) == 0
+
+
+async def _until_logged(log_path: Path, event: bytes) -> None:
+    async with asyncio.timeout(20):
+        while True:
+            if event in await asyncio.to_thread(log_path.read_bytes):
+                return
+            await asyncio.sleep(0.1)
+
+
+@dataclass
+class TlsListener:
+    """A TLS server with a self-signed certificate that records the bytes of every connection
+    whose handshake succeeded."""
+
+    port: int = 0
+    received: list[bytes] = field(default_factory=list)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            self.received.append(await reader.read(4096))
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+async def tls_listener(tmp_path: Path) -> AsyncIterator[TlsListener]:
+    certificate, key = self_signed("127.0.0.1", datetime.datetime.now(datetime.UTC))
+    files = write_certificates(tmp_path, certificate, key)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(files.certfile, files.keyfile)
+    listener = TlsListener()
+    server = await asyncio.start_server(listener.handle, "127.0.0.1", 0, ssl=context)
+    listener.port = server.sockets[0].getsockname()[1]
+    try:
+        yield listener
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_the_signer_token_goes_only_over_a_verified_connection(
+    nats_url: str, redis_url: str, prefix: str, tmp_path: Path, tls_listener: TlsListener
+) -> None:
+    log_path = tmp_path / "session.log"
+    signer = {"SIGNER_URL": f"https://127.0.0.1:{tls_listener.port}", "SIGNER_TOKEN": "secret"}
+    with _session(nats_url, redis_url, prefix, log_path, **signer):
+        await _until_logged(log_path, b"signer_unavailable")
+
+    assert tls_listener.received == [], "nothing is sent to a signer whose certificate fails"

@@ -5,11 +5,15 @@ cannot pin a certificate per connection, so verification is off (verify=False), 
 does for its HTTP calls. The auth token in the segment credentials, obtained over the
 certificate-pinned gRPC channel, is what ties the request to that orchestrator.
 HTTP statuses and transport errors become attempt failures here, once.
+Answers and media files are streamed and read up to `max_response_bytes`: a larger one is an
+invalid response rather than memory used up.
 """
 
+import asyncio
 from typing import Any
 
 import httpx
+from lpgw.session.answers import decode_answer
 from lpgw.session.failures import (
     AttemptTimedOut,
     ConnectFailed,
@@ -28,15 +32,21 @@ from lpgw.wire.headers import (
 
 MEDIA_TIMEOUT_S = 4.0
 """The reference's result download timeout (wire.md: fetch promptly, the store is in memory)."""
+ERROR_BODY_BYTES = 4096
+"""Read of an error answer: enough for its message (failures keep 300 characters)."""
 
 
 def new_http_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(verify=False, follow_redirects=False)
+    # identity: the byte caps count what arrives, so no compressed body can expand past them.
+    return httpx.AsyncClient(
+        verify=False, follow_redirects=False, headers={"Accept-Encoding": "identity"}
+    )
 
 
 class AiWorker:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, max_response_bytes: int) -> None:
         self._http = http
+        self._max_bytes = max_response_bytes
 
     async def run(
         self,
@@ -47,40 +57,66 @@ class AiWorker:
         payment: str,
         timeout_s: float,
     ) -> dict[str, Any]:
-        """POST the job; the orchestrator's JSON answer on 200."""
+        """POST the job; the orchestrator's JSON answer on 200, read within `timeout_s`."""
         headers = {
             SEGMENT_HEADER: segment,
             PAYMENT_HEADER: payment,
             AUTHORIZATION_HEADER: AI_WORKER_AUTHORIZATION,
         }
         url = absolute_url(transcoder, "/" + pipeline)
+        deadline = asyncio.get_running_loop().time() + timeout_s
         try:
-            response = await self._http.post(url, json=body, headers=headers, timeout=timeout_s)
+            async with self._http.stream(
+                "POST", url, json=body, headers=headers, timeout=timeout_s
+            ) as response:
+                limit = self._max_bytes if response.status_code == 200 else ERROR_BODY_BYTES
+                async with asyncio.timeout_at(deadline):
+                    data = await _read_at_most(response, limit)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise ConnectFailed(type(exc).__name__) from exc
-        except httpx.TimeoutException as exc:
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise AttemptTimedOut(f"no answer within {timeout_s:g} s") from exc
         except httpx.TransportError as exc:
             raise OrchestratorUnreachable(type(exc).__name__) from exc
+        except httpx.DecodingError as exc:
+            raise InvalidResponse("response body cannot be decoded") from exc
         if response.status_code != 200:
-            raise failure_for_status(response.status_code, response.text)
-        try:
-            answer = response.json()
-        except ValueError as exc:
-            raise InvalidResponse("response is not JSON") from exc
-        if not isinstance(answer, dict):
-            raise InvalidResponse("response is not a JSON object")
-        return answer
+            text = data[:ERROR_BODY_BYTES].decode("utf-8", errors="replace")
+            raise failure_for_status(response.status_code, text)
+        if len(data) > self._max_bytes:
+            raise InvalidResponse(f"response is larger than {self._max_bytes} bytes")
+        return decode_answer(data)
 
-    async def fetch_media(self, transcoder: str, url: str) -> tuple[bytes, str]:
+    async def fetch_media(self, transcoder: str, url: str, timeout_s: float) -> tuple[bytes, str]:
         """(bytes, content type) of one result file, from the orchestrator or a data: URL."""
         if is_data_url(url):
             data, media_type = decode_data_url(url)
             return data, image_content_type(media_type)
         try:
-            response = await self._http.get(absolute_url(transcoder, url), timeout=MEDIA_TIMEOUT_S)
+            async with (
+                asyncio.timeout(timeout_s),
+                self._http.stream(
+                    "GET", absolute_url(transcoder, url), timeout=timeout_s
+                ) as response,
+            ):
+                if response.status_code != 200:
+                    raise MediaUnavailable(f"media download answered {response.status_code}")
+                content_type = image_content_type(response.headers.get("content-type"))
+                data = await _read_at_most(response, self._max_bytes)
+        except TimeoutError as exc:
+            raise MediaUnavailable(f"media not downloaded within {timeout_s:g} s") from exc
         except httpx.HTTPError as exc:
             raise MediaUnavailable(type(exc).__name__) from exc
-        if response.status_code != 200:
-            raise MediaUnavailable(f"media download answered {response.status_code}")
-        return response.content, image_content_type(response.headers.get("content-type"))
+        if len(data) > self._max_bytes:
+            raise InvalidResponse(f"a media file is larger than {self._max_bytes} bytes")
+        return data, content_type
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The body, or only its first `limit` + 1 bytes when it is longer (the caller tells)."""
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            break
+    return bytes(body[: limit + 1])

@@ -1,8 +1,9 @@
 """Why an attempt on one orchestrator failed, and what that means for the job.
 
-Errors are types: the HTTP/gRPC boundary (`orchestrator_http.py`) turns statuses and exceptions
-into one of these once, and everything after decides by type. Each type says whether trying
-another orchestrator can help (`retry_elsewhere`) and names itself for OUTCOMES (`kind`).
+Errors are types: the HTTP and gRPC boundaries (`ai_worker.py`, `orchestrator_info.py`) turn
+statuses and exceptions into one of these once, and everything after decides by type. Each
+type says whether trying another orchestrator can help (`retry_elsewhere`) and names itself
+for OUTCOMES (`kind`).
 
 Decision on 4xx: an orchestrator answers 400 when it cannot decode the body or compute units
 from it (wire.md §7.4 steps 0 and 3), i.e. the application's input is bad; another

@@ -20,7 +20,12 @@ from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
 from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.payments import OffChainPayments, Payments, SignerPayments
+from lpgw.session.payments import (
+    OffChainPayments,
+    Payments,
+    SignerPayments,
+    new_signer_client,
+)
 from lpgw.session.settings import SessionSettings
 from lpgw.signer_client import bearer_token, fetch_identity
 from lpgw.state import Keys, connect, ping
@@ -52,22 +57,22 @@ async def run(stop: asyncio.Event, settings: SessionSettings | None = None) -> N
     http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
     try:
         await bus.declare()
-        async with new_http_client() as client:
-            identity = await fetch_identity(client, settings.signer_url, token, stop)
+        async with new_http_client() as client, new_signer_client() as signer_http:
+            identity = await fetch_identity(signer_http, settings.signer_url, token, stop)
             if identity is None:
                 return
             media = await BlobStore.open(
                 bus.js, bucket=names.media_bucket, ttl_s=settings.session_media_ttl_s
             )
             payments: Payments = (
-                SignerPayments(client, settings.signer_url, token)
+                SignerPayments(signer_http, settings.signer_url, token)
                 if settings.signer_url
                 else OffChainPayments()
             )
             attempt = PaidAttempt(
                 infos=OrchestratorInfos(OrchestratorClient(), identity),
                 payments=payments,
-                worker=AiWorker(client),
+                worker=AiWorker(client, max_response_bytes=settings.session_max_response_bytes),
                 media=media,
                 attempt_timeout_s=settings.session_attempt_timeout_s,
             )

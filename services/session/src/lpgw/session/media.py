@@ -15,6 +15,10 @@ from urllib.parse import unquote_to_bytes, urljoin
 from lpgw.session.failures import InvalidResponse, MediaUnavailable
 
 DEFAULT_IMAGE_TYPE = "image/png"
+ALLOWED_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
+"""What delivery may serve from the gateway's origin: raster images, in which a browser runs
+no script (an image/svg+xml file can carry some: stored XSS)."""
+UNDECLARED_TYPES = frozenset({"", "application/octet-stream"})
 
 
 class StoredMedia(Protocol):
@@ -43,13 +47,16 @@ def public_url(key: str) -> str:
     return f"/stream/{key}"
 
 
-def media_urls(response: object) -> list[str]:
-    """`images[].url` of an ImageResponse; anything else is an invalid response."""
+def media_urls(response: object, max_images: int) -> list[str]:
+    """`images[].url` of an ImageResponse with at most `max_images` images (the request's
+    `num_images_per_prompt`); anything else is an invalid response."""
     if not isinstance(response, dict):
         raise InvalidResponse("response is not a JSON object")
     images = response.get("images")
     if not isinstance(images, list) or not images:
         raise InvalidResponse("response has no images")
+    if len(images) > max_images:
+        raise InvalidResponse(f"response has {len(images)} images, {max_images} were asked for")
     urls: list[str] = []
     for image in images:
         url = image.get("url") if isinstance(image, dict) else None
@@ -84,9 +91,15 @@ def decode_data_url(url: str) -> tuple[bytes, str]:
 
 
 def image_content_type(received: str | None) -> str:
-    """Keep an image/* type the orchestrator sent; otherwise these files are PNGs."""
+    """The type a result file is stored with: PNG, JPEG or WebP as the orchestrator declared
+    it, PNG (what these pipelines make) when it declared none; any other type is an invalid
+    response."""
     media_type = (received or "").split(";")[0].strip().lower()
-    return media_type if media_type.startswith("image/") else DEFAULT_IMAGE_TYPE
+    if media_type in ALLOWED_IMAGE_TYPES:
+        return media_type
+    if media_type in UNDECLARED_TYPES:
+        return DEFAULT_IMAGE_TYPE
+    raise InvalidResponse(f"result media type {media_type!r} is not PNG, JPEG or WebP")
 
 
 def rewrite_response(response: dict[str, Any], job_id: str) -> dict[str, Any]:

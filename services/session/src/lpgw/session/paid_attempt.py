@@ -3,8 +3,13 @@
 Every payment that was made is completed, whatever happens next: `staged` when the request
 never left (the reserved credit goes back), `spent` when it was sent but brought no answer,
 `received` as soon as the orchestrator answered 200 (it has debited the fee by then, even if
-the media download fails afterwards). A completion the signer cannot take is logged and left:
-the signer counts a pending payment as spent after 10 min.
+the media download fails afterwards). An unexpected exception during the request is completed
+as `spent` too before it propagates: the job is redelivered and pays again, so this payment's
+credit must not stay reserved. A completion the signer cannot take is logged and left: the
+signer counts a pending payment as spent after 10 min.
+
+Re-hosting fetches at most the `num_images_per_prompt` images asked for, each within 4 s and
+all before the job's deadline.
 """
 
 import logging
@@ -14,8 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from lpgw.bus.events import AiJob, BlobRef
-from lpgw.session.ai_worker import AiWorker
-from lpgw.session.failures import AttemptFailed, ConnectFailed, TicketParamsUnusable
+from lpgw.session.ai_worker import MEDIA_TIMEOUT_S, AiWorker
+from lpgw.session.failures import (
+    AttemptTimedOut,
+    ConnectFailed,
+    TicketParamsUnusable,
+)
 from lpgw.session.media import MediaStore, blob_key, media_urls, rewrite_response
 from lpgw.session.orchestrator_info import OrchestratorInfos
 from lpgw.session.payments import (
@@ -26,6 +35,7 @@ from lpgw.session.payments import (
     Payments,
     TicketParamsRefused,
 )
+from lpgw.session.units import requested_images
 from lpgw.wire.capabilities import ai_job_capabilities
 from lpgw.wire.net import lp_rpc_pb2 as pb
 
@@ -73,7 +83,7 @@ class PaidAttempt:
         except ConnectFailed:
             await self._complete(paid, Completion.STAGED)
             raise
-        except AttemptFailed:
+        except Exception:  # AttemptFailed, or a bug: either way the request was sent
             await self._complete(paid, Completion.SPENT)
             raise
         await self._complete(paid, Completion.RECEIVED)
@@ -111,7 +121,13 @@ class PaidAttempt:
             )
 
     async def _rehost(self, job: AiJob, transcoder: str, answer: dict[str, Any]) -> Success:
-        files = [await self._worker.fetch_media(transcoder, u) for u in media_urls(answer)]
+        files: list[tuple[bytes, str]] = []
+        for url in media_urls(answer, max_images=requested_images(job.request)):
+            remaining = job.deadline - self._clock()
+            if remaining <= 0:
+                raise AttemptTimedOut("the job deadline passed before the media were fetched")
+            timeout_s = min(MEDIA_TIMEOUT_S, remaining)
+            files.append(await self._worker.fetch_media(transcoder, url, timeout_s))
         stored: list[BlobRef] = []
         for n, (data, content_type) in enumerate(files):
             blob = await self._media.put(blob_key(job.job_id, n), data, content_type)

@@ -5,6 +5,11 @@ The session holds no key and keeps no balance: `POST {SIGNER_URL}/v1/payments` r
 `POST /v1/payments/{id}/complete` settles the credit once the request has ended. Balances live
 in the signer's Redis, so any session replica can carry a job on. The signer's HTTP statuses
 become the types below here, once; the job logic decides by type.
+
+Retries: `/v1/payments` is sent again only when no connection was made. A request that reached
+the signer may have created a payment whose answer was lost (read timeout, 5xx from a proxy);
+a second one would reserve credit and budget a second time. A completion is idempotent on the
+signer (a repeated one answers 404), so it is retried on any failure and a 404 means done.
 """
 
 import asyncio
@@ -82,6 +87,15 @@ class SignerUnavailable(PaymentError):
     """No usable answer from the signer (down, 5xx, wrong token): retry later."""
 
 
+class SignerNotReached(SignerUnavailable):
+    """No connection was made: the request certainly did not reach the signer."""
+
+
+class PaymentUnknown(SignerUnavailable):
+    """404: no such payment, i.e. already completed (or expired); on `/v1/payments` a wrong
+    signer URL, which is the signer being unavailable."""
+
+
 class Payments(Protocol):
     async def pay(self, request: PaymentRequest) -> Paid: ...
     async def complete(self, paid: Paid, completion: Completion) -> None: ...
@@ -105,11 +119,25 @@ class OffChainPayments:
         return None
 
 
+def new_signer_client() -> httpx.AsyncClient:
+    """The signer's HTTP client, apart from the orchestrators' (which verifies no certificate):
+    the bearer token goes only over a verified connection."""
+    return httpx.AsyncClient(follow_redirects=False)
+
+
 class SignerPayments:
-    def __init__(self, http: httpx.AsyncClient, signer_url: str, token: str | None) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        signer_url: str,
+        token: str | None,
+        *,
+        timeout_s: float = SIGNER_TIMEOUT_S,
+    ) -> None:
         self._http = http
         self._base = signer_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._timeout_s = timeout_s
 
     async def pay(self, request: PaymentRequest) -> Paid:
         body = {
@@ -121,7 +149,7 @@ class SignerPayments:
             "session": request.session,
             "capabilities": _b64(request.capabilities.SerializeToString()),
         }
-        answer = await self._post("/v1/payments", body)
+        answer = await self._post("/v1/payments", body, retry=SignerNotReached)
         try:
             return Paid(
                 payment=str(answer["payment"]),
@@ -136,10 +164,15 @@ class SignerPayments:
         if paid.payment_id is None:
             return
         path = f"/v1/payments/{paid.payment_id}/complete"
-        await self._post(path, {"outcome": completion.value})
+        try:
+            await self._post(path, {"outcome": completion.value}, retry=SignerUnavailable)
+        except PaymentUnknown:
+            return  # an earlier try completed it and its answer was lost (or it expired)
 
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        """POST with a few quick retries while the signer is unreachable."""
+    async def _post(
+        self, path: str, body: dict[str, Any], retry: type[SignerUnavailable]
+    ) -> dict[str, Any]:
+        """POST with a few quick retries on the failures of type `retry` (never a 404)."""
         for attempt in range(1, SIGNER_TRIES + 1):
             try:
                 return await self._post_once(path, body)
@@ -148,7 +181,8 @@ class SignerPayments:
                     "signer_call_failed",
                     extra={"path": path.split("/")[2], "try": attempt, "error": exc.message},
                 )
-                if attempt == SIGNER_TRIES:
+                again = isinstance(exc, retry) and not isinstance(exc, PaymentUnknown)
+                if not again or attempt == SIGNER_TRIES:
                     raise
                 await asyncio.sleep(RETRY_DELAY_S * attempt)
         raise AssertionError("unreachable")
@@ -156,8 +190,10 @@ class SignerPayments:
     async def _post_once(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         try:
             response = await self._http.post(
-                self._base + path, json=body, headers=self._headers, timeout=SIGNER_TIMEOUT_S
+                self._base + path, json=body, headers=self._headers, timeout=self._timeout_s
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise SignerNotReached(f"payment signer unreachable ({type(exc).__name__})") from exc
         except httpx.HTTPError as exc:
             raise SignerUnavailable(f"payment signer unreachable ({type(exc).__name__})") from exc
         if response.status_code != 200:
@@ -181,6 +217,8 @@ def refusal_for(status: int, message: str) -> PaymentError:
         return BudgetExhausted(message)
     if status in (400, 480):  # 480: the reference signer's "refresh the info and retry"
         return TicketParamsRefused(message)
+    if status == 404:
+        return PaymentUnknown(message)
     return SignerUnavailable(f"payment signer answered {status}")
 
 

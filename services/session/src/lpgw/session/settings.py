@@ -28,6 +28,14 @@ class SessionSettings(ServiceSettings):
     session_media_ttl_s: float = Field(
         3600.0, gt=0, description="How long result media stay in the blob store."
     )
+    session_max_response_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest orchestrator answer or result media file read, in bytes; a larger one is"
+            " an invalid response."
+        ),
+    )
     signer_url: str = Field(
         "http://127.0.0.1:8939",
         description="Payment-signer base URL; empty = off-chain (no payment, unsigned segments).",

@@ -20,9 +20,14 @@ def request_units(pipeline: str, body: Mapping[str, Any]) -> int:
         return text_to_image_units(
             height=_whole(body, "height", 512),
             width=_whole(body, "width", 512),
-            num_images=_whole(body, "num_images_per_prompt", 1),
+            num_images=requested_images(body),
         )
     raise UnbillableRequest(f"no units for pipeline {pipeline}")
+
+
+def requested_images(body: Mapping[str, Any]) -> int:
+    """`num_images_per_prompt`, the orchestrator's default (1) when absent."""
+    return _whole(body, "num_images_per_prompt", 1)
 
 
 def _whole(body: Mapping[str, Any], name: str, default: int) -> int:
