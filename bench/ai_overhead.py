@@ -90,7 +90,8 @@ async def direct(
     client: httpx.AsyncClient, base: str, headers: dict[str, str], i: int, size: int
 ) -> None:
     response = await client.post(f"{base}/{PIPELINE}", json=body(i, size), headers=headers)
-    response.raise_for_status()
+    if response.is_error:
+        raise SystemExit(f"direct request failed: {response.status_code} {response.text}")
     for image in response.json()["images"]:
         (await client.get(image["url"])).raise_for_status()
 
@@ -136,9 +137,9 @@ def main() -> None:
         data = Path(tmp)
         nats_url = start_nats(sup, data / "nats")
         redis_url = start_valkey(sup, data / "valkey")
-        orchestrator = start_devnet(
-            sup, DevnetSpec("devnet", price=1000, flags=("--capacity", "64"))
-        )
+        payments = "--payments" if args.paid else "--no-payments"
+        flags = ("--capacity", "64", payments)
+        orchestrator = start_devnet(sup, DevnetSpec("devnet", price=1000, flags=flags))
         gateway = start_gateway(
             sup,
             nats_url=nats_url,
