@@ -52,7 +52,6 @@ async def run(stop: asyncio.Event, settings: SelectorSettings | None = None) -> 
     app = Starlette(routes=health_routes(readiness))
     http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
     try:
-        await bus.declare()
         async with httpx.AsyncClient() as client:
             identity = await fetch_identity(client, settings.signer_url, token, stop)
         if identity is None:

@@ -1,6 +1,6 @@
 """The session process: work AI jobs from JOBS against orchestrators.
 
-Start order: settings → logs → NATS (retried until up) and Redis → streams declared → HTTP
+Start order: settings → logs → NATS (retried until up, streams declared) and Redis → HTTP
 health server → gateway identity from the signer → blob store → JOBS consumer. SIGTERM stops
 the consumer first (no new jobs; in-flight jobs get a grace period, unfinished ones are left
 unacknowledged and JetStream redelivers them), then the HTTP server.
@@ -56,7 +56,6 @@ async def run(stop: asyncio.Event, settings: SessionSettings | None = None) -> N
     app = Starlette(routes=health_routes(readiness))
     http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
     try:
-        await bus.declare()
         async with new_http_client() as client, new_signer_client() as signer_http:
             identity = await fetch_identity(signer_http, settings.signer_url, token, stop)
             if identity is None:
