@@ -4,18 +4,14 @@ test orchestrator that issues params and receives payments with lpgw.pm, as the 
 import base64
 import contextlib
 import hashlib
-import json
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import nats.errors
@@ -46,6 +42,7 @@ from lpgw.signer.audit import BusAudit
 from lpgw.signer.auth import BearerAuth, token_digest
 from lpgw.signer.settings import SignerSettings
 from lpgw.signer.signing import SigningService
+from lpgw.stack.logged import LoggedProcess
 from lpgw.state import connect
 from lpgw.wire.net import lp_rpc_pb2 as pb
 from lpgw.wire.segdata import verify_segdata
@@ -315,78 +312,17 @@ def helpers() -> Any:
 # --- the signer as a process ----------------------------------------------------------------
 
 
-class SignerProcess:
-    """lpgw-payment-signer as a child process; stdout/stderr captured, stderr parsed as JSON."""
+class SignerProcess(LoggedProcess):
+    """lpgw-payment-signer as a child process, with its log records."""
 
     def __init__(self, env: Mapping[str, str], cwd: Path) -> None:
         script = Path(sys.executable).with_name("lpgw-payment-signer")
         args = [str(script)] if script.exists() else [sys.executable, "-m", "lpgw.signer.main"]
-        self.popen = subprocess.Popen(
-            args, env=dict(env), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        self.lines: list[str] = []
-        self.records: list[dict[str, Any]] = []
-        assert self.popen.stdout is not None and self.popen.stderr is not None
-        self._readers = [
-            threading.Thread(target=self._read, args=(pipe,), daemon=True)
-            for pipe in (self.popen.stdout, self.popen.stderr)
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, pipe: IO[str]) -> None:
-        for line in pipe:
-            self.lines.append(line)
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                self.records.append(record)
-
-    def wait_event(self, event: str, timeout: float = 30.0) -> dict[str, Any]:
-        """The first record with this event (seen so far or to come); fails on exit or timeout."""
-        deadline = time.monotonic() + timeout
-        while True:
-            exited = self.popen.poll() is not None
-            if exited:
-                self.join()
-            for record in list(self.records):
-                if record.get("event") == event:
-                    return record
-            if exited:
-                raise AssertionError(f"exited before {event!r}:\n{self.output()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no {event!r} within {timeout} s:\n{self.output()}")
-            time.sleep(0.05)
+        super().__init__(args, env, cwd)
 
     def url(self) -> str:
         listening = self.wait_event("http_listening")
         return f"http://127.0.0.1:{listening['port']}"
-
-    def join(self) -> None:
-        for reader in self._readers:
-            reader.join(timeout=5)
-        for pipe in (self.popen.stdout, self.popen.stderr):
-            if pipe is not None and not any(r.is_alive() for r in self._readers):
-                pipe.close()
-
-    def wait(self, timeout: float = 30.0) -> int:
-        code = self.popen.wait(timeout=timeout)
-        self.join()
-        return code
-
-    def stop(self) -> int:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-        try:
-            return self.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.popen.kill()
-            return self.wait()
-
-    def output(self) -> str:
-        return "".join(self.lines)
 
 
 @pytest.fixture
@@ -413,7 +349,4 @@ def start_signer(
 
     yield start
     for proc in started:
-        if proc.popen.poll() is None:
-            proc.popen.kill()
-            proc.popen.wait()
-        proc.join()
+        proc.kill()

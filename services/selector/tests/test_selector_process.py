@@ -3,11 +3,8 @@ cleanly on SIGTERM."""
 
 import asyncio
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +16,7 @@ from lpgw.bus.events import (
     SelectionRequest,
 )
 from lpgw.devnet.launcher import RunningDevnet
+from lpgw.stack.logged import LoggedProcess
 from lpgw.stack.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -26,8 +24,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def selector_process(
-    devnet: RunningDevnet, nats_url: str, redis_url: str, prefix: str, tmp_path: Path
-) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    devnet: RunningDevnet, nats_url: str, redis_url: str, prefix: str
+) -> Iterator[tuple[LoggedProcess, int]]:
     port = free_port()
     env = {
         **os.environ,
@@ -39,19 +37,9 @@ def selector_process(
         "SELECTOR_ORCHESTRATORS": devnet.url,
         "SELECTOR_PROBE_INTERVAL_S": "5",
     }
-    with (tmp_path / "selector.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from lpgw.selector.main import main; main()"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    argv = [sys.executable, "-c", "from lpgw.selector.main import main; main()"]
+    with LoggedProcess(argv, env) as process:
         yield process, port
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 async def _until_ready(port: int) -> None:
@@ -66,7 +54,7 @@ async def _until_ready(port: int) -> None:
 
 
 async def test_selector_process_serves_and_stops(
-    selector_process: tuple[subprocess.Popen[bytes], int], bus: Bus, devnet: RunningDevnet
+    selector_process: tuple[LoggedProcess, int], bus: Bus, devnet: RunningDevnet
 ) -> None:
     process, port = selector_process
     await _until_ready(port)
@@ -85,5 +73,4 @@ async def test_selector_process_serves_and_stops(
     )
     assert [o.url for o in listed.orchestrators] == [devnet.url]
 
-    process.send_signal(signal.SIGTERM)
-    assert await asyncio.to_thread(process.wait, 15) == 0
+    assert await asyncio.to_thread(process.stop, 15) == 0, process.output()

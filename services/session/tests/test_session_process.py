@@ -4,9 +4,7 @@ import asyncio
 import contextlib
 import datetime
 import os
-import signal
 import ssl
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -20,6 +18,7 @@ from lpgw.bus.events import AiJob, Candidate, JobResult, SelectionReply, Selecti
 from lpgw.devnet.certificates import self_signed
 from lpgw.devnet.certificates import write as write_certificates
 from lpgw.devnet.launcher import RunningDevnet
+from lpgw.stack.logged import LoggedProcess
 from lpgw.stack.ports import free_port
 
 pytestmark = pytest.mark.integration
@@ -44,8 +43,8 @@ async def stub_selector(bus: Bus, devnet: RunningDevnet) -> AsyncIterator[None]:
 
 @contextlib.contextmanager
 def _session(
-    nats_url: str, redis_url: str, prefix: str, log_path: Path, **env: str
-) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    nats_url: str, redis_url: str, prefix: str, **env: str
+) -> Iterator[tuple[LoggedProcess, int]]:
     """An lpgw-session process (off-chain unless `env` names a signer), killed at the end."""
     port = free_port()
     variables = {
@@ -58,26 +57,16 @@ def _session(
         "SESSION_ACK_WAIT_S": "6",
         **env,
     }
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from lpgw.session.main import main; main()"],
-            env=variables,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    argv = [sys.executable, "-c", "from lpgw.session.main import main; main()"]
+    with LoggedProcess(argv, variables) as process:
         yield process, port
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
 def session_process(
-    nats_url: str, redis_url: str, prefix: str, tmp_path: Path
-) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    with _session(nats_url, redis_url, prefix, tmp_path / "session.log") as started:
+    nats_url: str, redis_url: str, prefix: str
+) -> Iterator[tuple[LoggedProcess, int]]:
+    with _session(nats_url, redis_url, prefix) as started:
         yield started
 
 
@@ -93,7 +82,7 @@ async def _until_ready(port: int) -> None:
 
 
 async def test_session_process_works_a_job_and_stops(
-    session_process: tuple[subprocess.Popen[bytes], int], bus: Bus, stub_selector: None
+    session_process: tuple[LoggedProcess, int], bus: Bus, stub_selector: None
 ) -> None:
     process, port = session_process
     await _until_ready(port)
@@ -115,16 +104,7 @@ async def test_session_process_works_a_job_and_stops(
     assert result.response is not None
     assert result.response["images"][0]["url"] == "/stream/pjob1/0.png"
 
-    process.send_signal(signal.SIGTERM)
-    assert await asyncio.to_thread(process.wait, 30) == 0
-
-
-async def _until_logged(log_path: Path, event: bytes) -> None:
-    async with asyncio.timeout(20):
-        while True:
-            if event in await asyncio.to_thread(log_path.read_bytes):
-                return
-            await asyncio.sleep(0.1)
+    assert await asyncio.to_thread(process.stop, 30) == 0, process.output()
 
 
 @dataclass
@@ -161,9 +141,9 @@ async def tls_listener(tmp_path: Path) -> AsyncIterator[TlsListener]:
 async def test_the_signer_token_goes_only_over_a_verified_connection(
     nats_url: str, redis_url: str, prefix: str, tmp_path: Path, tls_listener: TlsListener
 ) -> None:
-    log_path = tmp_path / "session.log"
     signer = {"SIGNER_URL": f"https://127.0.0.1:{tls_listener.port}", "SIGNER_TOKEN": "secret"}
-    with _session(nats_url, redis_url, prefix, log_path, **signer):
-        await _until_logged(log_path, b"signer_unavailable")
+    with _session(nats_url, redis_url, prefix, **signer) as (process, _):
+        async with asyncio.timeout(20):
+            await process.until_event("signer_unavailable")
 
     assert tls_listener.received == [], "nothing is sent to a signer whose certificate fails"

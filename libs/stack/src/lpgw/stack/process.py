@@ -70,12 +70,15 @@ class Child:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+def die_with_parent(parent_pid: int | None = None) -> Callable[[], None]:
+    """A Popen `preexec_fn` giving the child PR_SET_PDEATHSIG=SIGTERM, so it dies with its
+    parent (default: this process) even when that is SIGKILLed; see the module note on threads."""
+    parent = os.getpid() if parent_pid is None else parent_pid
     libc = ctypes.CDLL(None, use_errno=True)
 
     def preexec() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        if os.getppid() != parent:  # the parent died before prctl took effect
             os.kill(os.getpid(), signal.SIGTERM)
 
     return preexec
@@ -158,7 +161,7 @@ class Supervisor:
             stdout=out,
             stderr=subprocess.STDOUT if out is not None else None,
             start_new_session=True,
-            preexec_fn=_die_with_parent(os.getpid()),
+            preexec_fn=die_with_parent(),
         )
 
     def wait_ready(self, name: str) -> None:
