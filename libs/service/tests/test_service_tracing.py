@@ -70,3 +70,30 @@ def test_spans_are_exported_to_the_endpoint(python_process: Any, collector: Coll
     assert path == "/v1/traces"
     assert content_type == "application/x-protobuf"
     assert b"sign_tickets" in body and b"demo-svc" in body
+
+
+def test_a_service_observed_to_the_end_flushes_its_spans_even_when_it_fails(
+    python_process: Any, collector: Collector
+) -> None:
+    endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+    code = textwrap.dedent(
+        f"""
+        from opentelemetry import trace
+        from lpgw.service.observability import observed
+        from lpgw.service.settings import ServiceSettings
+
+        settings = ServiceSettings(otel_exporter_otlp_endpoint={endpoint!r})
+        try:
+            with observed("observed-svc", settings):
+                with trace.get_tracer("test").start_as_current_span("serve_job"):
+                    pass
+                raise RuntimeError("the service failed")
+        except RuntimeError:
+            pass
+        """
+    )
+    proc = python_process(code)
+    assert proc.wait() == 0, proc.output()
+    assert collector.got_one.wait(timeout=10)
+    _, _, body = collector.received[0]
+    assert b"serve_job" in body and b"observed-svc" in body

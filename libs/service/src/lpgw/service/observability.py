@@ -1,7 +1,11 @@
 """What operators probe and scrape: /healthz, /readyz, /metrics, and OTLP trace export."""
 
+import contextlib
+from collections.abc import Iterator
+
 from lpgw.service.health import Readiness
-from lpgw.service.logs import get_logger
+from lpgw.service.logs import configure_logging, get_logger
+from lpgw.service.settings import ServiceSettings
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
@@ -63,3 +67,16 @@ def setup_tracing(service_name: str, endpoint: str | None) -> TracerProvider | N
     trace.set_tracer_provider(provider)
     log.info("tracing_enabled", extra={"endpoint": _traces_url(endpoint)})
     return provider
+
+
+@contextlib.contextmanager
+def observed(service_name: str, settings: ServiceSettings) -> Iterator[None]:
+    """Logs at the configured level and, when an OTLP endpoint is set, tracing for the life of
+    a service; buffered spans are flushed on the way out, however the service ends."""
+    configure_logging(service_name, settings.log_level)
+    provider = setup_tracing(service_name, settings.otel_exporter_otlp_endpoint)
+    try:
+        yield
+    finally:
+        if provider is not None:
+            provider.shutdown()

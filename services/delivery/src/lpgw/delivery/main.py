@@ -9,13 +9,12 @@ import asyncio
 from lpgw.bus import Names, connect_until_stopped
 from lpgw.delivery.app import create_app, open_store
 from lpgw.delivery.settings import DeliverySettings
-from lpgw.service.logs import configure_logging, get_logger
-from lpgw.service.observability import setup_tracing
+from lpgw.service.logs import configure_logging
+from lpgw.service.observability import observed
 from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
 
 SERVICE = "delivery"
-log = get_logger(__name__)
 
 
 def main() -> None:
@@ -25,17 +24,14 @@ def main() -> None:
 
 async def serve(stop: asyncio.Event) -> None:
     settings = load_settings(DeliverySettings)
-    configure_logging(SERVICE, settings.log_level)
-    tracing = setup_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
-    bus = await connect_until_stopped(
-        settings.nats_url, Names(settings.bus_prefix), client_name=SERVICE, stop=stop
-    )
-    try:
-        if bus is not None:
+    with observed(SERVICE, settings):
+        bus = await connect_until_stopped(
+            settings.nats_url, Names(settings.bus_prefix), client_name=SERVICE, stop=stop
+        )
+        if bus is None:
+            return
+        try:
             app = create_app(settings, bus, await open_store(bus, settings))
             await serve_http(app, settings.http_host, settings.http_port, stop)
-    finally:
-        if bus is not None:
+        finally:
             await bus.close()
-        if tracing is not None:
-            tracing.shutdown()

@@ -5,7 +5,7 @@ import asyncio
 import httpx
 from lpgw.bus import Names, connect_until_stopped
 from lpgw.service.logs import configure_logging, get_logger
-from lpgw.service.observability import setup_tracing
+from lpgw.service.observability import observed
 from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
 from lpgw.signer.assembly import build_app
@@ -21,9 +21,7 @@ log = get_logger(__name__)
 
 async def serve(stop: asyncio.Event) -> None:
     settings = load_settings(SignerSettings)
-    configure_logging(SERVICE, settings.log_level)
-    tracing = setup_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
-    try:
+    with observed(SERVICE, settings):
         # scrypt takes seconds at full strength: keep the loop (and its signals) responsive.
         key = await asyncio.to_thread(load_key, settings)
         signing = SigningService(key)
@@ -44,9 +42,6 @@ async def serve(stop: asyncio.Event) -> None:
         finally:
             await bus.close()
             await redis.aclose()
-    finally:
-        if tracing is not None:
-            tracing.shutdown()
 
 
 def main() -> None:

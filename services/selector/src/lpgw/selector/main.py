@@ -20,8 +20,7 @@ from lpgw.selector.selection import Selection
 from lpgw.selector.settings import SelectorSettings
 from lpgw.selector.store import OrchestratorStore
 from lpgw.service.health import Readiness
-from lpgw.service.logs import configure_logging
-from lpgw.service.observability import health_routes, setup_tracing
+from lpgw.service.observability import health_routes, observed
 from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
 from lpgw.signer_client import bearer_token, fetch_identity
@@ -36,8 +35,11 @@ SERVICE = "selector"
 
 async def run(stop: asyncio.Event, settings: SelectorSettings | None = None) -> None:
     settings = settings if settings is not None else load_settings(SelectorSettings)
-    configure_logging(SERVICE, settings.log_level)
-    tracer = setup_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
+    with observed(SERVICE, settings):
+        await _work(stop, settings)
+
+
+async def _work(stop: asyncio.Event, settings: SelectorSettings) -> None:
     token = bearer_token(settings.signer_token, settings.signer_token_file)
     names, keys = Names(settings.bus_prefix), Keys(settings.bus_prefix)
     bus = await connect_until_stopped(settings.nats_url, names, client_name=SERVICE, stop=stop)
@@ -94,8 +96,6 @@ async def run(stop: asyncio.Event, settings: SelectorSettings | None = None) -> 
         await http
         await bus.close()
         await redis.aclose()
-        if tracer is not None:
-            tracer.shutdown()
 
 
 async def _true_if(condition: bool) -> bool:

@@ -12,8 +12,7 @@ import logging
 from lpgw.blobs import BlobStore
 from lpgw.bus import AiJob, Names, connect_until_stopped
 from lpgw.service.health import Readiness
-from lpgw.service.logs import configure_logging
-from lpgw.service.observability import health_routes, setup_tracing
+from lpgw.service.observability import health_routes, observed
 from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
 from lpgw.session.ai_worker import AiWorker, new_http_client
@@ -40,8 +39,11 @@ STOP_GRACE_S = 20.0
 
 async def run(stop: asyncio.Event, settings: SessionSettings | None = None) -> None:
     settings = settings if settings is not None else load_settings(SessionSettings)
-    configure_logging(SERVICE, settings.log_level)
-    tracer = setup_tracing(SERVICE, settings.otel_exporter_otlp_endpoint)
+    with observed(SERVICE, settings):
+        await _work(stop, settings)
+
+
+async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
     token = bearer_token(settings.signer_token, settings.signer_token_file)
     names, keys = Names(settings.bus_prefix), Keys(settings.bus_prefix)
     bus = await connect_until_stopped(settings.nats_url, names, client_name=SERVICE, stop=stop)
@@ -106,8 +108,6 @@ async def run(stop: asyncio.Event, settings: SessionSettings | None = None) -> N
         await http
         await bus.close()
         await redis.aclose()
-        if tracer is not None:
-            tracer.shutdown()
 
 
 async def _true_if(condition: bool) -> bool:
