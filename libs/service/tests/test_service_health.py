@@ -47,6 +47,15 @@ async def test_each_failure_mode_marks_only_its_check() -> None:
     assert checks == {"ok": True, "false": False, "raises": False, "slow": False}
 
 
+async def test_plain_flags_are_checks_too() -> None:
+    connected = asyncio.Event()
+    readiness = Readiness()
+    readiness.add("consumer", connected.is_set)
+    assert await readiness.check() == (False, {"consumer": False})
+    connected.set()
+    assert await readiness.check() == (True, {"consumer": True})
+
+
 async def test_healthz_is_always_ok() -> None:
     readiness = Readiness()
     readiness.add("raises", broken)

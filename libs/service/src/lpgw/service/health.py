@@ -1,16 +1,18 @@
-"""Readiness: named async checks (NATS connected, Redis answers, key loaded) with a timeout.
+"""Readiness: named checks (NATS connected, Redis answers, key loaded) with a timeout.
 
-A check is ready when it returns anything but False within the timeout; raising, returning
+A check is a plain callable (a flag the service keeps) or an async one (a round trip to a
+dependency). It is ready when it returns anything but False within the timeout; raising, returning
 False or timing out makes it not ready. Checks run concurrently, so one slow dependency costs
 one timeout, not the sum. Changes of state are logged once, not on every probe.
 """
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable
 
 from lpgw.service.logs import get_logger
 
-Check = Callable[[], Awaitable[object]]
+Check = Callable[[], object | Awaitable[object]]
 log = get_logger(__name__)
 
 
@@ -33,7 +35,10 @@ class Readiness:
         reason = ""
         try:
             async with asyncio.timeout(self.timeout_s):
-                ok = await check() is not False
+                result = check()
+                if inspect.isawaitable(result):
+                    result = await result
+                ok = result is not False
         except TimeoutError:
             ok, reason = False, f"no answer within {self.timeout_s} s"
         except Exception as exc:  # a failing dependency is a result here, not an error

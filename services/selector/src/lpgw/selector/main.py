@@ -48,9 +48,9 @@ async def _work(stop: asyncio.Event, settings: SelectorSettings) -> None:
     redis = await connect(settings.redis_url)
     identity_ready = asyncio.Event()
     readiness = Readiness()
-    readiness.add("nats", lambda: _true_if(bus.is_connected))
+    readiness.add("nats", lambda: bus.is_connected)
     readiness.add("redis", lambda: ping(redis))
-    readiness.add("signer", lambda: _true_if(identity_ready.is_set()))
+    readiness.add("signer", identity_ready.is_set)
     app = Starlette(routes=health_routes(readiness))
     http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
     try:
@@ -96,10 +96,6 @@ async def _work(stop: asyncio.Event, settings: SelectorSettings) -> None:
         await http
         await bus.close()
         await redis.aclose()
-
-
-async def _true_if(condition: bool) -> bool:
-    return condition
 
 
 def main() -> None:

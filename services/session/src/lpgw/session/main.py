@@ -52,9 +52,9 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
     redis = await connect(settings.redis_url)
     working = asyncio.Event()
     readiness = Readiness()
-    readiness.add("nats", lambda: _true_if(bus.is_connected))
+    readiness.add("nats", lambda: bus.is_connected)
     readiness.add("redis", lambda: ping(redis))
-    readiness.add("consumer", lambda: _true_if(working.is_set()))
+    readiness.add("consumer", working.is_set)
     app = Starlette(routes=health_routes(readiness))
     http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
     try:
@@ -108,10 +108,6 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
         await http
         await bus.close()
         await redis.aclose()
-
-
-async def _true_if(condition: bool) -> bool:
-    return condition
 
 
 def main() -> None:
