@@ -8,16 +8,14 @@ ones it already opened, so the process waits for NATS before serving.
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from lpgw.blobs import BlobStore
 from lpgw.bus import Bus, Names
-from lpgw.delivery.replies import error_body
 from lpgw.delivery.routes import stream
 from lpgw.delivery.settings import DeliverySettings
+from lpgw.service.error_handlers import install_error_handlers
 from lpgw.service.health import Readiness
 from lpgw.service.observability import health_routes
-from starlette.exceptions import HTTPException
 
 
 def create_app(
@@ -46,8 +44,7 @@ def create_app(
     readiness.add("nats", nats_connected)
     app.include_router(stream.router)
     app.router.routes.extend(health_routes(readiness))
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _http_error)
+    install_error_handlers(app)
     return app
 
 
@@ -56,10 +53,3 @@ async def open_store(bus: Bus, settings: DeliverySettings) -> BlobStore:
     return await BlobStore.open(
         bus.js, bucket=names.media_bucket, ttl_s=settings.delivery_media_ttl_s
     )
-
-
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    """Unknown routes, wrong methods and bugs answer with the same envelope as everything else."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    detail = exc.detail if isinstance(exc, HTTPException) else "Internal Server Error"
-    return JSONResponse(error_body(str(detail)), status_code=status)

@@ -4,10 +4,7 @@ from typing import Any
 
 from lpgw.blobs import BlobError, BlobNotFound
 from lpgw.delivery.media_keys import InvalidMediaPath
-
-
-def error_body(message: str) -> dict[str, Any]:
-    return {"error": {"message": message}, "detail": {"msg": message}}
+from lpgw.service.envelope import error_body
 
 
 def error_reply(exc: InvalidMediaPath | BlobError) -> tuple[int, dict[str, Any]]:

@@ -7,15 +7,13 @@ connected (and declared streams on) so the process waits for NATS before serving
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from lpgw.bus import Bus, Names
-from lpgw.intake.replies import error_body
 from lpgw.intake.routes import text_to_image
 from lpgw.intake.settings import IntakeSettings
+from lpgw.service.error_handlers import install_error_handlers
 from lpgw.service.health import Readiness
 from lpgw.service.observability import health_routes
-from starlette.exceptions import HTTPException
 
 
 def create_app(settings: IntakeSettings, bus: Bus | None = None) -> FastAPI:
@@ -42,13 +40,5 @@ def create_app(settings: IntakeSettings, bus: Bus | None = None) -> FastAPI:
     readiness.add("nats", nats_connected)
     app.include_router(text_to_image.router)
     app.router.routes.extend(health_routes(readiness))
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _http_error)
+    install_error_handlers(app)
     return app
-
-
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    """Unknown routes, wrong methods and bugs answer with the same envelope as everything else."""
-    status = exc.status_code if isinstance(exc, HTTPException) else 500
-    detail = exc.detail if isinstance(exc, HTTPException) else "Internal Server Error"
-    return JSONResponse(error_body(str(detail)), status_code=status)

@@ -19,6 +19,7 @@ from lpgw.intake.errors import (
     ResultTimeout,
 )
 from lpgw.intake.media_urls import rehost_urls
+from lpgw.service.envelope import error_body
 
 ORCHESTRATOR_HEADER = "X-Orchestrator-Url"
 """Which orchestrator did the work, as the reference gateway says for BYOC (ai-api.md §5.1)."""
@@ -32,10 +33,6 @@ class Reply:
     status: int
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def error_body(message: str) -> dict[str, Any]:
-    return {"error": {"message": message}, "detail": {"msg": message}}
 
 
 def internal_error(job_id: str) -> Reply:

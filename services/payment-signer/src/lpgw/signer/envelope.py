@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from lpgw.service.envelope import error_body
 from lpgw.service.logs import get_logger
 from lpgw.signer.errors import (
     BadGateway,
@@ -54,8 +55,7 @@ def error_response(
 ) -> JSONResponse:
     if status == 500 or (masked and status in MASKED):
         message = MASKED[status]
-    body = {"error": {"message": message, **(extra or {})}, "detail": {"msg": message}}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(error_body(message, **(extra or {})), status_code=status, headers=headers)
 
 
 def status_of(exc: SignerError) -> int:
