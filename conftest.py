@@ -70,6 +70,7 @@ async def _delete_streams(nats_url: str, names: Names) -> None:
             names.results_stream,
             names.outcomes_stream,
             names.audit_stream,
+            names.media_stream,
             f"OBJ_{names.media_bucket}",
         ):
             with contextlib.suppress(NotFoundError, nats.errors.Error):

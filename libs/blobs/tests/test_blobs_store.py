@@ -6,11 +6,12 @@ import pytest
 from lpgw.blobs import BlobNotFound, BlobStore, StoredBlob
 from lpgw.bus import Bus
 
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 700  # several object-store chunks
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 700
+VIDEO = bytes(range(256)) * 8192  # 2 MiB: past one NATS message, so chunked in the object store
 
 
 async def open_store(bus: Bus) -> BlobStore:
-    return await BlobStore.open(bus.js, bucket=bus.names.media_bucket, ttl_s=3600)
+    return await BlobStore.open(bus.nc, bus.names, ttl_s=3600)
 
 
 async def test_put_then_get_returns_bytes_and_content_type(bus: Bus) -> None:
@@ -49,7 +50,34 @@ async def test_missing_key_is_blob_not_found(bus: Bus) -> None:
         await store.get("nope/0.png")
 
 
-async def test_bucket_expires_blobs_after_its_ttl(bus: Bus) -> None:
+async def test_a_file_larger_than_one_message_round_trips(bus: Bus) -> None:
+    store = await open_store(bus)
+    assert len(VIDEO) > store.inline_limit
+    stored = await store.put("job/0.mp4", VIDEO, "video/mp4")
+    assert stored.size == len(VIDEO)
+    assert await store.get("job/0.mp4") == (VIDEO, "video/mp4")
+    assert await store.get("job/0.mp4") == (VIDEO, "video/mp4")
+
+
+async def test_the_last_put_wins_across_small_and_large(bus: Bus) -> None:
+    store = await open_store(bus)
+    await store.put("job/x", VIDEO, "video/mp4")
+    await store.put("job/x", PNG, "image/png")
+    assert await store.get("job/x") == (PNG, "image/png")
+    await store.put("job/x", VIDEO, "video/webm")
+    assert await store.get("job/x") == (VIDEO, "video/webm")
+
+
+async def test_a_small_file_is_one_message_and_no_object(bus: Bus) -> None:
+    store = await open_store(bus)
+    await store.put("job/0.png", PNG, "image/png")
+    media = await bus.js.stream_info(bus.names.media_stream)
+    objects = await bus.js.stream_info(f"OBJ_{bus.names.media_bucket}")
+    assert (media.state.messages, objects.state.messages) == (1, 0)
+
+
+async def test_both_stores_expire_blobs_after_the_ttl(bus: Bus) -> None:
     await open_store(bus)
-    info = await bus.js.stream_info(f"OBJ_{bus.names.media_bucket}")
-    assert info.config.max_age == 3600
+    media = await bus.js.stream_info(bus.names.media_stream)
+    objects = await bus.js.stream_info(f"OBJ_{bus.names.media_bucket}")
+    assert media.config.max_age == objects.config.max_age == 3600

@@ -11,6 +11,7 @@ from lpgw.bus import AiJob, Bus, Delivery
 def make_job(job_id: str) -> AiJob:
     now = time.time()
     return AiJob(
+        inbox="intake1",
         job_id=job_id,
         pipeline="text-to-image",
         model_id="ByteDance/SDXL-Lightning",

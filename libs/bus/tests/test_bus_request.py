@@ -7,10 +7,8 @@ from lpgw.bus import Bus, BusTimeout, Candidate, NoResponders, SelectionReply, S
 from lpgw.bus.errors import RemoteError
 
 
-def selection(job_id: str = "j1") -> SelectionRequest:
-    return SelectionRequest(
-        job_id=job_id, capability=27, pipeline="text-to-image", model_id="m", limit=2
-    )
+def selection() -> SelectionRequest:
+    return SelectionRequest(capability=27, pipeline="text-to-image", model_id="m", limit=2)
 
 
 CANDIDATE = Candidate(
@@ -65,9 +63,6 @@ async def test_requests_are_answered_concurrently(bus: Bus) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
     await asyncio.gather(
-        *(
-            bus.request(bus.names.select, selection(str(n)), SelectionReply, timeout=2.0)
-            for n in range(5)
-        )
+        *(bus.request(bus.names.select, selection(), SelectionReply, timeout=2.0) for n in range(5))
     )
     assert loop.time() - started < 1.5

@@ -21,6 +21,7 @@ def own_nats(tmp_path: Path) -> Iterator[tuple[Supervisor, str]]:
 def job(job_id: str) -> AiJob:
     now = time.time()
     return AiJob(
+        inbox="intake1",
         job_id=job_id,
         pipeline="text-to-image",
         model_id="m",

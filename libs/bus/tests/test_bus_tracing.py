@@ -18,6 +18,7 @@ PUBLISHER_SPAN = SpanContext(
 def job() -> AiJob:
     now = time.time()
     return AiJob(
+        inbox="intake1",
         job_id="traced",
         pipeline="text-to-image",
         model_id="m",
@@ -60,7 +61,7 @@ async def test_responder_runs_in_the_requesters_trace(bus: Bus) -> None:
         return SelectionReply(candidates=[])
 
     await bus.serve(bus.names.select, bus.names.selector_queue, SelectionRequest, select)
-    request = SelectionRequest(job_id="t", capability=27, pipeline="text-to-image", model_id="m")
+    request = SelectionRequest(capability=27, pipeline="text-to-image", model_id="m")
     with trace.use_span(NonRecordingSpan(PUBLISHER_SPAN)):
         await bus.request(bus.names.select, request, SelectionReply)
     assert [(c.trace_id, c.span_id) for c in seen] == [

@@ -12,9 +12,9 @@ def result(job_id: str) -> JobResult:
 
 async def test_result_published_before_the_wait_is_found(bus: Bus) -> None:
     names = bus.names
-    await bus.publish(names.result("early"), result("early"), msg_id="early")
+    await bus.publish(names.result("intake1", "early"), result("early"), msg_id="early")
     got = await bus.wait_for(
-        names.result("early"), JobResult, timeout=2.0, stream=names.results_stream
+        names.result("intake1", "early"), JobResult, timeout=2.0, stream=names.results_stream
     )
     assert got == result("early")
 
@@ -22,18 +22,20 @@ async def test_result_published_before_the_wait_is_found(bus: Bus) -> None:
 async def test_result_published_during_the_wait_is_found(bus: Bus) -> None:
     names = bus.names
     waiting = asyncio.create_task(
-        bus.wait_for(names.result("late"), JobResult, timeout=5.0, stream=names.results_stream)
+        bus.wait_for(
+            names.result("intake1", "late"), JobResult, timeout=5.0, stream=names.results_stream
+        )
     )
     await asyncio.sleep(0.3)
     assert not waiting.done()
-    await bus.publish(names.result("late"), result("late"))
+    await bus.publish(names.result("intake1", "late"), result("late"))
     assert await asyncio.wait_for(waiting, 5) == result("late")
 
 
 async def test_other_jobs_results_are_ignored(bus: Bus) -> None:
     names = bus.names
-    await bus.publish(names.result("other"), result("other"))
+    await bus.publish(names.result("intake1", "other"), result("other"))
     with pytest.raises(BusTimeout):
         await bus.wait_for(
-            names.result("mine"), JobResult, timeout=0.5, stream=names.results_stream
+            names.result("intake1", "mine"), JobResult, timeout=0.5, stream=names.results_stream
         )

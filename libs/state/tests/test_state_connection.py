@@ -20,8 +20,8 @@ def own_valkey(tmp_path: Path) -> Iterator[tuple[Supervisor, str]]:
 
 async def test_client_reads_and_writes_under_the_prefix(redis: aioredis.Redis, prefix: str) -> None:
     keys = Keys(prefix)
-    await redis.set(keys.job_done("j1"), "1", ex=60)
-    assert await redis.get(keys.job_done("j1")) == b"1"
+    await redis.set(keys.payment("p1"), "1", ex=60)
+    assert await redis.get(keys.payment("p1")) == b"1"
     assert await ping(redis)
 
 

@@ -42,7 +42,7 @@ async def delivery(nats_url: str, prefix: str) -> AsyncIterator[httpx.AsyncClien
 
 
 async def media_store(bus: Bus) -> BlobStore:
-    return await BlobStore.open(bus.js, bucket=bus.names.media_bucket, ttl_s=60)
+    return await BlobStore.open(bus.nc, bus.names, ttl_s=60)
 
 
 async def test_stored_png_is_served_as_stored(bus: Bus, nats_url: str, prefix: str) -> None:

@@ -29,7 +29,7 @@ async def next_event(process: asyncio.subprocess.Process, event: str) -> dict[st
 
 
 async def test_serves_media_until_sigterm(bus: Bus, nats_url: str, prefix: str) -> None:
-    store = await BlobStore.open(bus.js, bucket=bus.names.media_bucket, ttl_s=60)
+    store = await BlobStore.open(bus.nc, bus.names, ttl_s=60)
     await store.put("job1/0.png", b"\x89PNG not really", "image/png")
     env = {**os.environ, "NATS_URL": nats_url, "BUS_PREFIX": prefix, "HTTP_PORT": "0"}
     process = await asyncio.create_subprocess_exec(

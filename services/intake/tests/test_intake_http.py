@@ -44,7 +44,7 @@ async def play_session(bus: Bus, respond: Respond) -> asyncio.Queue[AiJob]:
 
     async def handle(job: AiJob, delivery: Delivery) -> None:
         await jobs.put(job)
-        await bus.publish(bus.names.result(job.job_id), respond(job), msg_id=job.job_id)
+        await bus.publish(bus.names.result(job.inbox, job.job_id), respond(job), msg_id=job.job_id)
 
     await bus.consume(
         stream=bus.names.jobs_stream,

@@ -26,14 +26,19 @@ def test_a_pipeline_without_default_needs_a_model() -> None:
 
 def test_job_carries_the_resolved_model_in_the_forwarded_body() -> None:
     params = TextToImageParams(prompt="a cat", model_id="")
-    job = text_to_image_job("abc", params, "stabilityai/sdxl-turbo", now=100.0, timeout_s=30.0)
+    job = text_to_image_job(
+        "abc", "inbox1", params, "stabilityai/sdxl-turbo", now=100.0, timeout_s=30.0
+    )
+    assert (job.job_id, job.inbox) == ("abc", "inbox1")
     assert job.pipeline == "text-to-image"
     assert job.model_id == "stabilityai/sdxl-turbo"
     assert job.request["model_id"] == "stabilityai/sdxl-turbo"
     assert job.deadline == 130.0
 
 
-def test_job_ids_are_short_hex_and_distinct() -> None:
-    ids = {new_job_id() for _ in range(1000)}
-    assert len(ids) == 1000
-    assert all(len(i) == 16 and int(i, 16) >= 0 for i in ids)
+def test_job_ids_are_16_hex_digits_all_of_them_random() -> None:
+    ids = [new_job_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 16 and set(i) <= set("0123456789abcdef") for i in ids)
+    # 64 random bits: every position takes many values (a uuid4 prefix fixes position 12 to 4)
+    assert all(len({i[pos] for i in ids}) > 8 for pos in range(16))

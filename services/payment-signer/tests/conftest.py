@@ -36,12 +36,12 @@ from lpgw.pm.chain import DevnetChain, issue_context, recipient_view
 from lpgw.pm.encoding import minbytes, uint
 from lpgw.pm.recipient import new_seed
 from lpgw.service.health import Readiness
-from lpgw.signer.app import create_app
+from lpgw.signer.api.app import create_app
+from lpgw.signer.api.auth import BearerAuth, token_digest
 from lpgw.signer.assembly import build_app
-from lpgw.signer.audit import BusAudit
-from lpgw.signer.auth import BearerAuth, token_digest
+from lpgw.signer.keys.signing import SigningService
+from lpgw.signer.payments.audit import BusAudit
 from lpgw.signer.settings import SignerSettings
-from lpgw.signer.signing import SigningService
 from lpgw.stack.logged import LoggedProcess
 from lpgw.state import connect
 from lpgw.wire.net import lp_rpc_pb2 as pb

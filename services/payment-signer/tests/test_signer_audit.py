@@ -11,12 +11,12 @@ import pytest
 import redis.asyncio as aioredis
 from lpgw.bus import Bus, Names
 from lpgw.eth import PrivateKey
+from lpgw.signer.api.auth import BearerAuth
 from lpgw.signer.assembly import build_app
-from lpgw.signer.audit import AuditContext, BusAudit, audit_event
-from lpgw.signer.auth import BearerAuth
 from lpgw.signer.errors import Unavailable
+from lpgw.signer.keys.signing import SigningService
+from lpgw.signer.payments.audit import AuditContext, BusAudit, audit_event
 from lpgw.signer.settings import SignerSettings
-from lpgw.signer.signing import SigningService
 from lpgw.stack.process import Supervisor
 from lpgw.stack.servers import start_nats
 

@@ -4,10 +4,10 @@ import httpx
 import pytest
 from lpgw.eth import PrivateKey
 from lpgw.service.health import Readiness
-from lpgw.signer.app import create_app
-from lpgw.signer.audit import BusAudit
-from lpgw.signer.auth import BearerAuth, bearer_token, token_digest
-from lpgw.signer.signing import SigningService
+from lpgw.signer.api.app import create_app
+from lpgw.signer.api.auth import BearerAuth, bearer_token, token_digest
+from lpgw.signer.keys.signing import SigningService
+from lpgw.signer.payments.audit import BusAudit
 
 SIGN = "/sign-orchestrator-info"
 # The token the `signer` fixture accepts (conftest.TOKEN); parameters need it at collection.

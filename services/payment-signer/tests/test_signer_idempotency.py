@@ -7,7 +7,7 @@ import redis.asyncio as aioredis
 from lpgw.bus import Bus
 from lpgw.eth import PrivateKey
 from lpgw.signer.idempotency import RedisIdempotencyStore
-from lpgw.signer.payment_request import PaymentBody, fingerprint
+from lpgw.signer.payments.orders import PaymentBody, fingerprint
 from lpgw.state import Keys
 
 OTHER_TOKEN = "other-token-0123456789"

@@ -8,9 +8,9 @@ import pytest
 import redis.asyncio as aioredis
 from lpgw.eth import PrivateKey
 from lpgw.pm import Price, TicketParams
-from lpgw.signer.ceilings import MaxPrice, ceiling_for, check_ceiling
 from lpgw.signer.errors import EvCapExceeded, InvalidRequest, PriceCeilingExceeded
-from lpgw.signer.limits import SpendLimits, check_batch, check_ticket
+from lpgw.signer.policy.ceilings import MaxPrice, ceiling_for, check_ceiling
+from lpgw.signer.policy.limits import SpendLimits, check_batch, check_ticket
 
 ENTRIES = (
     MaxPrice(pipeline="text-to-image", model_id="default", price_per_unit=10),

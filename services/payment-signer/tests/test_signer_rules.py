@@ -11,7 +11,6 @@ from lpgw.pm import Price, TicketSenderParams
 from lpgw.pm.errors import PriceMoreThanDoubled
 from lpgw.service.errors import SettingsError
 from lpgw.service.settings import load_settings
-from lpgw.signer.credit import Outcome, Pending, settlement
 from lpgw.signer.errors import (
     BadGateway,
     Excess,
@@ -19,13 +18,14 @@ from lpgw.signer.errors import (
     PriceCeilingExceeded,
     WebhookRejected,
 )
-from lpgw.signer.live_rules import check_drift
-from lpgw.signer.live_state import LiveState, decode_state, encode_state
-from lpgw.signer.offer import Offer
-from lpgw.signer.payment_message import payment_message
-from lpgw.signer.segments import checked_name
+from lpgw.signer.keys.segments import checked_name
+from lpgw.signer.live.rules import check_drift
+from lpgw.signer.live.state import LiveState, decode_state, encode_state
+from lpgw.signer.live.webhook import WebhookFailed, interpret, parse_header_list
+from lpgw.signer.payments.message import payment_message
+from lpgw.signer.policy.credit import Outcome, Pending, settlement
+from lpgw.signer.policy.offer import Offer
 from lpgw.signer.settings import SignerSettings
-from lpgw.signer.webhook import WebhookFailed, interpret, parse_header_list
 from lpgw.wire.net import lp_rpc_pb2 as pb
 
 

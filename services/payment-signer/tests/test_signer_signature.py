@@ -9,10 +9,10 @@ import httpx
 import pytest
 from lpgw.eth import PrivateKey, check_form, recover_sign
 from lpgw.service.health import Readiness
-from lpgw.signer.app import create_app
-from lpgw.signer.audit import BusAudit
-from lpgw.signer.auth import BearerAuth
-from lpgw.signer.signing import OrchestratorInfoSignature, SigningService
+from lpgw.signer.api.app import create_app
+from lpgw.signer.api.auth import BearerAuth
+from lpgw.signer.keys.signing import OrchestratorInfoSignature, SigningService
+from lpgw.signer.payments.audit import BusAudit
 
 SIGN = "/sign-orchestrator-info"
 

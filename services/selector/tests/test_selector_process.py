@@ -59,7 +59,7 @@ async def test_selector_process_serves_and_stops(
     process, port = selector_process
     await _until_ready(port)
     request = SelectionRequest(
-        job_id="j", capability=27, pipeline="text-to-image", model_id="stabilityai/sdxl-turbo"
+        capability=27, pipeline="text-to-image", model_id="stabilityai/sdxl-turbo"
     )
     async with asyncio.timeout(20):
         while True:

@@ -39,7 +39,6 @@ def orch(
 
 def ask(exclude: list[str] | None = None, limit: int = 5) -> SelectionRequest:
     return SelectionRequest(
-        job_id="j1",
         capability=T2I,
         pipeline="text-to-image",
         model_id=MODEL,

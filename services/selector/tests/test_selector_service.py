@@ -32,7 +32,6 @@ def _closed_port_url() -> str:
 
 def _ask(exclude: list[str] | None = None, model: str = MODEL) -> SelectionRequest:
     return SelectionRequest(
-        job_id="j1",
         capability=T2I,
         pipeline="text-to-image",
         model_id=model,

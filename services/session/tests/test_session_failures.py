@@ -1,7 +1,7 @@
 """Attempt failures: how orchestrator answers are classified and what the job gets."""
 
 import pytest
-from lpgw.session.attempts import attempt_budget, next_candidate, should_continue
+from lpgw.session.attempts import attempt_budget, should_continue
 from lpgw.session.failures import (
     AttemptFailed,
     AttemptTimedOut,
@@ -14,15 +14,6 @@ from lpgw.session.failures import (
     Verdict,
     failure_for_status,
     verdict_for,
-)
-from lpgw.session.payments import (
-    BudgetExhausted,
-    PaymentCapExceeded,
-    PaymentError,
-    PriceAboveCeiling,
-    SignerUnavailable,
-    TicketParamsRefused,
-    refusal_for,
 )
 
 
@@ -62,23 +53,6 @@ def test_a_refused_payment_is_not_a_bad_request(body: str) -> None:
     assert type(failure) is OrchestratorRejectedPayment
     assert failure.retry_elsewhere
     assert failure.message == body
-
-
-@pytest.mark.parametrize(
-    ("status", "kind"),
-    [
-        pytest.param(481, PriceAboveCeiling, id="481 price ceiling: skip the orchestrator"),
-        pytest.param(403, PaymentCapExceeded, id="403 EV or face value cap: skip it"),
-        pytest.param(429, BudgetExhausted, id="429 budget: the job ends with 402"),
-        pytest.param(400, TicketParamsRefused, id="400 params refused: refresh once"),
-        pytest.param(480, TicketParamsRefused, id="480 refresh needed: refresh once"),
-        pytest.param(503, SignerUnavailable, id="503 signer down: hand the job back"),
-        pytest.param(401, SignerUnavailable, id="401 wrong token: hand the job back"),
-    ],
-)
-def test_signer_refusals(status: int, kind: type[PaymentError]) -> None:
-    refusal = refusal_for(status, "why")
-    assert type(refusal) is kind
 
 
 def test_failure_message_is_trimmed_and_bounded() -> None:
@@ -147,11 +121,3 @@ def test_should_continue(
     made: int, budget: int, last: AttemptFailed | None, expected: bool
 ) -> None:
     assert should_continue(made, budget, last) is expected
-
-
-def test_next_candidate_skips_tried_in_order() -> None:
-    cands = [_C("a"), _C("b"), _C("c")]
-    assert next_candidate(cands, set()) is cands[0]
-    assert next_candidate(cands, {"a"}) is cands[1]
-    assert next_candidate(cands, {"a", "b", "c"}) is None
-    assert next_candidate([], set()) is None

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from lpgw.blobs import BlobStore
 from lpgw.bus import Bus
 from lpgw.bus.events import (
@@ -28,12 +27,12 @@ from lpgw.session.orchestrator_info import OrchestratorInfos
 from lpgw.session.paid_attempt import PaidAttempt
 from lpgw.session.payments import OffChainPayments
 from lpgw.signer_client import OFF_CHAIN
-from lpgw.state import Keys
 from lpgw.wire.client import OrchestratorClient
 
 pytestmark = pytest.mark.integration
 
 MODEL = "stabilityai/sdxl-turbo"
+INBOX = "intake1"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -64,6 +63,7 @@ def _job(job_id: str, **request: Any) -> AiJob:
     now = time.time()
     body = {"prompt": "a lighthouse", "width": 64, "height": 48, "model_id": MODEL, **request}
     return AiJob(
+        inbox=INBOX,
         job_id=job_id,
         pipeline="text-to-image",
         model_id=MODEL,
@@ -99,18 +99,14 @@ async def selector(bus: Bus) -> AsyncIterator[tuple[SelectorStub, list[Selection
 
 @pytest.fixture
 async def media(bus: Bus) -> BlobStore:
-    return await BlobStore.open(bus.js, bucket=bus.names.media_bucket, ttl_s=600)
+    return await BlobStore.open(bus.nc, bus.names, ttl_s=600)
 
 
 @pytest.fixture
-async def runner(
-    bus: Bus, redis: aioredis.Redis, prefix: str, media: BlobStore
-) -> AsyncIterator[JobRunner]:
+async def runner(bus: Bus, media: BlobStore) -> AsyncIterator[JobRunner]:
     async with new_http_client() as http:
         yield JobRunner(
             bus=bus,
-            redis=redis,
-            keys=Keys(prefix),
             attempt=PaidAttempt(
                 infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
                 payments=OffChainPayments(),
@@ -124,15 +120,13 @@ async def runner(
 
 async def _result(bus: Bus, job_id: str) -> JobResult:
     return await bus.wait_for(
-        bus.names.result(job_id), JobResult, timeout=5, stream=bus.names.results_stream
+        bus.names.result(INBOX, job_id), JobResult, timeout=5, stream=bus.names.results_stream
     )
 
 
 async def test_a_job_produces_a_png_blob_and_a_rewritten_response(
     runner: JobRunner,
     bus: Bus,
-    redis: aioredis.Redis,
-    prefix: str,
     media: BlobStore,
     devnet: RunningDevnet,
     selector: tuple[SelectorStub, list[SelectionRequest]],
@@ -155,15 +149,14 @@ async def test_a_job_produces_a_png_blob_and_a_rewritten_response(
     data, content_type = await media.get("job1/0.png")
     assert data.startswith(PNG_MAGIC)
     assert content_type == "image/png"
-    assert await redis.exists(Keys(prefix).job_done("job1"))
     outcome = await bus.wait_for(
         bus.names.outcome("ai"), Outcome, timeout=5, stream=bus.names.outcomes_stream
     )
     assert outcome.ok and outcome.orchestrator == devnet.url
     assert asked[0].capability == 27 and asked[0].model_id == MODEL
 
-    await runner.handle(_job("job1"), beats)
-    assert len(asked) == 1, "a finished job is not worked again"
+    await runner.handle(_job("job1"), Beats(attempt=2))
+    assert len(asked) == 1, "a finished job delivered again is not worked again"
 
 
 async def test_failover_to_the_next_orchestrator(

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 from lpgw.blobs import BlobNotFound, BlobStore
 from lpgw.bus import Bus
 from lpgw.bus.events import AiJob, Candidate, JobResult, Outcome, SelectionReply, SelectionRequest
@@ -25,7 +24,6 @@ from lpgw.session.orchestrator_info import OrchestratorInfos
 from lpgw.session.paid_attempt import PaidAttempt
 from lpgw.session.payments import OffChainPayments
 from lpgw.signer_client import OFF_CHAIN
-from lpgw.state import Keys
 from lpgw.wire.client import OrchestratorClient
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -35,6 +33,7 @@ from starlette.routing import Route
 pytestmark = pytest.mark.integration
 
 MODEL = "stabilityai/sdxl-turbo"
+INBOX = "intake1"
 MAX_RESPONSE_BYTES = 64 * 1024
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
@@ -98,14 +97,12 @@ async def orchestrator(
 
 @pytest.fixture
 async def media(bus: Bus) -> BlobStore:
-    return await BlobStore.open(bus.js, bucket=bus.names.media_bucket, ttl_s=600)
+    return await BlobStore.open(bus.nc, bus.names, ttl_s=600)
 
 
 @pytest.fixture
 async def runner(
     bus: Bus,
-    redis: aioredis.Redis,
-    prefix: str,
     media: BlobStore,
     orchestrator: StubOrchestrator,
 ) -> AsyncIterator[JobRunner]:
@@ -125,8 +122,6 @@ async def runner(
         async with new_http_client() as http:
             yield JobRunner(
                 bus=bus,
-                redis=redis,
-                keys=Keys(prefix),
                 attempt=PaidAttempt(
                     infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
                     payments=OffChainPayments(),
@@ -150,6 +145,7 @@ class Delivery:
 def _job(job_id: str, deadline_s: float = 30) -> AiJob:
     now = time.time()
     return AiJob(
+        inbox=INBOX,
         job_id=job_id,
         pipeline="text-to-image",
         model_id=MODEL,
@@ -162,7 +158,7 @@ def _job(job_id: str, deadline_s: float = 30) -> AiJob:
 async def _failed_attempt(bus: Bus, job_id: str) -> str:
     """The job's answer is a 503 after one attempt; the attempt's OUTCOMES `error_kind`."""
     result = await bus.wait_for(
-        bus.names.result(job_id), JobResult, timeout=5, stream=bus.names.results_stream
+        bus.names.result(INBOX, job_id), JobResult, timeout=5, stream=bus.names.results_stream
     )
     assert result.error is not None and result.error.status == 503
     assert result.attempts == 1
@@ -205,7 +201,7 @@ async def test_a_stub_answer_that_is_fine_succeeds(
     await runner.handle(_job("fine"), Delivery())
 
     result = await bus.wait_for(
-        bus.names.result("fine"), JobResult, timeout=5, stream=bus.names.results_stream
+        bus.names.result(INBOX, "fine"), JobResult, timeout=5, stream=bus.names.results_stream
     )
     assert result.ok
     assert await media.get("fine/0.png") == (PNG, "image/webp")

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 from lpgw.blobs import BlobStore
 from lpgw.bus import Bus
 from lpgw.bus.events import AiJob, Candidate, JobResult, SelectionReply, SelectionRequest
@@ -35,7 +34,6 @@ from lpgw.session.payments import (
 )
 from lpgw.signer_client import OFF_CHAIN
 from lpgw.stack.ports import free_port
-from lpgw.state import Keys
 from lpgw.wire.capabilities import ai_job_capabilities
 from lpgw.wire.client import OrchestratorClient
 from lpgw.wire.headers import encode_segment
@@ -49,6 +47,7 @@ from starlette.routing import Route
 pytestmark = pytest.mark.integration
 
 MODEL = "stabilityai/sdxl-turbo"
+INBOX = "intake1"
 TOKEN = "stub-token"
 MAX_RESPONSE_BYTES = 1 << 20
 
@@ -151,14 +150,10 @@ async def offer(bus: Bus) -> AsyncIterator[list[str]]:
         await sub.unsubscribe()
 
 
-async def _runner(
-    bus: Bus, redis: aioredis.Redis, prefix: str, http: httpx.AsyncClient, signer_url: str
-) -> JobRunner:
-    media = await BlobStore.open(bus.js, bucket=bus.names.media_bucket, ttl_s=600)
+async def _runner(bus: Bus, http: httpx.AsyncClient, signer_url: str) -> JobRunner:
+    media = await BlobStore.open(bus.nc, bus.names, ttl_s=600)
     return JobRunner(
         bus=bus,
-        redis=redis,
-        keys=Keys(prefix),
         attempt=PaidAttempt(
             infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
             payments=SignerPayments(http, signer_url, TOKEN),
@@ -171,11 +166,9 @@ async def _runner(
 
 
 @pytest.fixture
-async def runner(
-    bus: Bus, redis: aioredis.Redis, prefix: str, signer: StubSigner
-) -> AsyncIterator[JobRunner]:
+async def runner(bus: Bus, signer: StubSigner) -> AsyncIterator[JobRunner]:
     async with new_http_client() as http:
-        yield await _runner(bus, redis, prefix, http, signer.url)
+        yield await _runner(bus, http, signer.url)
 
 
 class Delivery:
@@ -189,6 +182,7 @@ class Delivery:
 def _job(job_id: str) -> AiJob:
     now = time.time()
     return AiJob(
+        inbox=INBOX,
         job_id=job_id,
         pipeline="text-to-image",
         model_id=MODEL,
@@ -200,7 +194,7 @@ def _job(job_id: str) -> AiJob:
 
 async def _result(bus: Bus, job_id: str) -> JobResult:
     return await bus.wait_for(
-        bus.names.result(job_id), JobResult, timeout=5, stream=bus.names.results_stream
+        bus.names.result(INBOX, job_id), JobResult, timeout=5, stream=bus.names.results_stream
     )
 
 
@@ -304,15 +298,20 @@ async def test_an_exhausted_budget_fails_the_job_with_402_and_the_signers_reason
 
 
 async def test_an_unreachable_signer_hands_the_job_back_until_the_last_delivery(
-    bus: Bus, redis: aioredis.Redis, prefix: str, devnet: RunningDevnet, offer: list[str]
+    bus: Bus, devnet: RunningDevnet, offer: list[str]
 ) -> None:
     offer[:] = [devnet.url]
     async with new_http_client() as http:
-        runner = await _runner(bus, redis, prefix, http, _closed_port_url())
+        runner = await _runner(bus, http, _closed_port_url())
 
         with pytest.raises(SignerUnavailable):
             await runner.handle(_job("pay6"), Delivery(attempt=1))
-        assert not await redis.exists(Keys(prefix).job_done("pay6"))
+        assert (
+            await bus.last_stored(
+                bus.names.results_stream, bus.names.result(INBOX, "pay6"), JobResult
+            )
+            is None
+        ), "no result while the job is handed back"
 
         await runner.handle(_job("pay6"), Delivery(attempt=5))
 
@@ -398,7 +397,7 @@ class BrokenWorker(AiWorker):
 async def test_an_unexpected_error_after_paying_completes_the_payment_as_spent(
     bus: Bus, signer: StubSigner, devnet: RunningDevnet
 ) -> None:
-    media = await BlobStore.open(bus.js, bucket=bus.names.media_bucket, ttl_s=600)
+    media = await BlobStore.open(bus.nc, bus.names, ttl_s=600)
     async with new_http_client() as http:
         attempt = PaidAttempt(
             infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),

@@ -24,6 +24,7 @@ from lpgw.stack.ports import free_port
 pytestmark = pytest.mark.integration
 
 MODEL = "stabilityai/sdxl-turbo"
+INBOX = "intake1"
 
 
 @pytest.fixture
@@ -88,6 +89,7 @@ async def test_session_process_works_a_job_and_stops(
     await _until_ready(port)
     now = time.time()
     job = AiJob(
+        inbox=INBOX,
         job_id="pjob1",
         pipeline="text-to-image",
         model_id=MODEL,
@@ -98,7 +100,7 @@ async def test_session_process_works_a_job_and_stops(
     await bus.publish(bus.names.ai_job("text-to-image"), job, msg_id=job.job_id)
 
     result = await bus.wait_for(
-        bus.names.result("pjob1"), JobResult, timeout=20, stream=bus.names.results_stream
+        bus.names.result(INBOX, "pjob1"), JobResult, timeout=20, stream=bus.names.results_stream
     )
     assert result.ok
     assert result.response is not None

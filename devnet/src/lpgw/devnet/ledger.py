@@ -18,19 +18,13 @@ from fractions import Fraction
 from lpgw.eth import to_checksum
 from lpgw.pm import PaymentOutcome, Price, SeenNonces
 from lpgw.pm.nonces import drop_expired
+from lpgw.pm.rationals import rat_string
 from lpgw.pm.receiving import WinningTicket
 
 #: Buckets untouched this long are deleted, balance and fixed price alike.
 BUCKET_IDLE_S = 600.0
 
 BucketKey = tuple[bytes, str]
-
-
-def rat_string(value: Fraction) -> str:
-    """`n` for integers, `n/d` otherwise (Go's RatString)."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    return f"{value.numerator}/{value.denominator}"
 
 
 @dataclass

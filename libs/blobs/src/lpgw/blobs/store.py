@@ -1,24 +1,41 @@
-"""`BlobStore`: media bytes in a JetStream object-store bucket whose objects expire by age.
+"""`BlobStore`: media bytes in JetStream, expiring by age, one round trip each way when small.
 
-Objects are named by key ("{job_id}/{file}"); the content type travels in the object's
-headers, so a reader gets back exactly what the writer declared.
+Every blob is the last message on its own subject of the MEDIA stream (`names.media_file`),
+read back with one direct get. A file that fits in one message (most AI results: images of a
+few hundred kilobytes) is that message; a larger one lives in the MEDIA_LARGE object-store
+bucket (chunked, several round trips) and its message is an empty marker saying so. The
+content type travels in the message headers (and the object's, for large files), so a reader
+gets back exactly what the writer declared.
+
+Why not the object store for everything: a put there is one acknowledged publish per 128 KiB
+chunk plus one for its metadata, and a get creates an ordered consumer to stream the chunks;
+measured under `make bench` that cost more CPU in NATS, session and delivery than everything
+else delivery does (docs/performance.md).
 """
 
+import base64
 import hashlib
 from dataclasses import dataclass
 
 import nats.errors
+from lpgw.bus.streams import declare_stream
+from lpgw.bus.subjects import Names
+from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import ObjectMeta, ObjectStoreConfig, StorageType
+from nats.js.api import ObjectMeta, ObjectStoreConfig, StorageType, StreamConfig
 from nats.js.errors import BucketNotFoundError, NotFoundError
 from nats.js.object_store import ObjectStore
 
 CONTENT_TYPE_HEADER = "Content-Type"
+LOCATION_HEADER = "Lpgw-Blob-Location"
+LARGE = "object-store"
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+HEADER_ROOM = 16 * 1024
+"""Bytes of a message left for headers and subject: a file up to max_payload − this is inline."""
 
 
 class BlobError(Exception):
-    """The object store failed (connection, JetStream, bucket)."""
+    """The store failed (connection, JetStream, bucket)."""
 
 
 class BlobNotFound(BlobError):
@@ -33,30 +50,46 @@ class StoredBlob:
     sha256: str
 
 
-class BlobStore:
-    """One bucket. Open it with `BlobStore.open`, which creates the bucket when missing."""
+def subject_token(key: str) -> str:
+    """The key as one NATS subject token: unpadded base64url (letters, digits, `-`, `_`)."""
+    return base64.urlsafe_b64encode(key.encode()).rstrip(b"=").decode("ascii")
 
-    def __init__(self, store: ObjectStore) -> None:
-        self._store = store
+
+class BlobStore:
+    """Open it with `BlobStore.open`, which creates the stream and the bucket when missing."""
+
+    def __init__(
+        self, js: JetStreamContext, names: Names, large: ObjectStore, inline_limit: int
+    ) -> None:
+        self._js = js
+        self._names = names
+        self._large = large
+        self.inline_limit = inline_limit
 
     @classmethod
-    async def open(cls, js: JetStreamContext, bucket: str, ttl_s: float) -> "BlobStore":
-        """The bucket, created (file storage, objects expire after `ttl_s`) if missing."""
+    async def open(cls, nc: Client, names: Names, ttl_s: float) -> "BlobStore":
+        """The store of this prefix; blobs expire `ttl_s` seconds after they were written."""
+        js = nc.jetstream()
         try:
-            try:
-                store = await js.object_store(bucket)
-            except BucketNotFoundError:
-                config = ObjectStoreConfig(ttl=ttl_s, storage=StorageType.FILE)
-                store = await js.create_object_store(bucket, config=config)
+            await declare_stream(js, _stream_config(names, ttl_s))
+            large = await _large_bucket(js, names.media_bucket, ttl_s)
         except (nats.errors.Error, OSError) as exc:
-            raise BlobError(f"cannot open bucket {bucket}: {type(exc).__name__}") from exc
-        return cls(store)
+            raise BlobError(f"cannot open the media store: {type(exc).__name__}") from exc
+        return cls(js, names, large, max(nc.max_payload - HEADER_ROOM, 0))
 
     async def put(self, key: str, data: bytes, content_type: str) -> StoredBlob:
         """Store `data` under `key` (replacing any previous blob)."""
-        meta = ObjectMeta(name=key, headers={CONTENT_TYPE_HEADER: [content_type]})
+        headers = {CONTENT_TYPE_HEADER: content_type}
         try:
-            await self._store.put(key, data, meta=meta)
+            if len(data) > self.inline_limit:
+                meta = ObjectMeta(name=key, headers={CONTENT_TYPE_HEADER: [content_type]})
+                await self._large.put(key, data, meta=meta)
+                data_inline, headers[LOCATION_HEADER] = b"", LARGE
+            else:
+                data_inline = data
+            await self._js.publish(
+                self._names.media_file(subject_token(key)), data_inline, headers=headers
+            )
         except (nats.errors.Error, OSError) as exc:
             raise BlobError(f"cannot store {key}: {type(exc).__name__}") from exc
         return StoredBlob(
@@ -68,20 +101,35 @@ class BlobStore:
 
     async def get(self, key: str) -> tuple[bytes, str]:
         """The blob's bytes and content type; BlobNotFound if there is none."""
+        subject = self._names.media_file(subject_token(key))
         try:
-            result = await self._store.get(key)
+            message = await self._js.get_last_msg(self._names.media_stream, subject, direct=True)
+            headers = message.headers or {}
+            content_type = headers.get(CONTENT_TYPE_HEADER, DEFAULT_CONTENT_TYPE)
+            if headers.get(LOCATION_HEADER) != LARGE:
+                return bytes(message.data or b""), content_type
+            large = await self._large.get(key)
         except NotFoundError as exc:
             raise BlobNotFound(key) from exc
         except (nats.errors.Error, OSError) as exc:
             raise BlobError(f"cannot read {key}: {type(exc).__name__}") from exc
-        return bytes(result.data or b""), _content_type(result.info.headers)
+        return bytes(large.data or b""), content_type
 
 
-def _content_type(headers: dict[str, object] | None) -> str:
-    """Headers hold lists of values (as Go clients write them); accept a plain string too."""
-    value = (headers or {}).get(CONTENT_TYPE_HEADER)
-    if isinstance(value, list) and value and isinstance(value[0], str):
-        return value[0]
-    if isinstance(value, str):
-        return value
-    return DEFAULT_CONTENT_TYPE
+def _stream_config(names: Names, ttl_s: float) -> StreamConfig:
+    return StreamConfig(
+        name=names.media_stream,
+        subjects=[names.media_files],
+        storage=StorageType.FILE,
+        max_age=ttl_s,
+        max_msgs_per_subject=1,
+        allow_direct=True,
+    )
+
+
+async def _large_bucket(js: JetStreamContext, bucket: str, ttl_s: float) -> ObjectStore:
+    try:
+        return await js.object_store(bucket)
+    except BucketNotFoundError:
+        config = ObjectStoreConfig(ttl=ttl_s, storage=StorageType.FILE)
+        return await js.create_object_store(bucket, config=config)

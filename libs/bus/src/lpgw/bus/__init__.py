@@ -26,12 +26,14 @@ if TYPE_CHECKING:
     from lpgw.bus.client import Bus
     from lpgw.bus.connecting import connect_until_stopped
     from lpgw.bus.consumer import Consumer, Delivery
+    from lpgw.bus.inbox import ResultInbox
 
 _LAZY = {
     "Bus": "lpgw.bus.client",
     "Consumer": "lpgw.bus.consumer",
     "Delivery": "lpgw.bus.consumer",
     "connect_until_stopped": "lpgw.bus.connecting",
+    "ResultInbox": "lpgw.bus.inbox",
 }
 
 
@@ -59,6 +61,7 @@ __all__ = [
     "NoResponders",
     "Outcome",
     "RemoteError",
+    "ResultInbox",
     "SelectionReply",
     "SelectionRequest",
     "connect_until_stopped",

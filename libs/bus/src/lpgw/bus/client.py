@@ -37,12 +37,15 @@ PUBLISH_ATTEMPTS = 5
 class Bus:
     """The process's NATS connection. Reconnects forever; consumers and subscriptions survive."""
 
-    def __init__(self, nc: Client, names: Names) -> None:
+    def __init__(
+        self, nc: Client, names: Names, reconnected: list[Callable[[], None]] | None = None
+    ) -> None:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream()
         self.names = names
         self._consumers: list[Consumer[Any]] = []
         self._responders: list[Responder[Any]] = []
+        self._reconnected = reconnected if reconnected is not None else []
 
     @classmethod
     async def connect(
@@ -61,8 +64,12 @@ class Bus:
         async def on_disconnected() -> None:
             logger.warning("nats_disconnected", extra={"client": client_name})
 
+        reconnected: list[Callable[[], None]] = []
+
         async def on_reconnected() -> None:
             logger.info("nats_reconnected", extra={"client": client_name})
+            for listener in reconnected:
+                listener()
 
         async def on_closed() -> None:
             logger.info("nats_closed", extra={"client": client_name})
@@ -84,7 +91,12 @@ class Bus:
             await nc.close()
             raise BusTimeout(f"could not connect to NATS within {connect_timeout:g}s") from exc
         logger.info("nats_connected", extra={"client": client_name})
-        return cls(nc, names)
+        return cls(nc, names, reconnected)
+
+    def on_reconnect(self, listener: Callable[[], None]) -> None:
+        """Call `listener` after every reconnection: messages published while the connection
+        was down never reached this process's subscriptions."""
+        self._reconnected.append(listener)
 
     @property
     def is_connected(self) -> bool:
@@ -199,7 +211,7 @@ class Bus:
             try:
                 async with asyncio.timeout(timeout):
                     await self.nc.flush()
-                    stored = await self._last_stored(stream, subject, model)
+                    stored = await self.last_stored(stream, subject, model)
                     if stored is not None:
                         return stored
                     while True:
@@ -207,13 +219,15 @@ class Bus:
                         if event is not None:
                             return event
             finally:
-                await _unsubscribe(sub)
+                await unsubscribe_quietly(sub)
 
-    async def _last_stored(self, stream: str, subject: str, model: type[E]) -> E | None:
-        try:
-            raw = await self.js.get_last_msg(stream, subject)
-        except NotFoundError:
-            return None
+    async def last_stored(self, stream: str, subject: str, model: type[E]) -> E | None:
+        """The last `model` event stored on `subject` in `stream` (a direct get), if any."""
+        with translated(subject):
+            try:
+                raw = await self.js.get_last_msg(stream, subject, direct=True)
+            except NotFoundError:
+                return None
         try:
             return decode(model, raw.data or b"", raw.headers)
         except InvalidMessage as exc:
@@ -243,7 +257,8 @@ def _parsed(model: type[E], msg: Msg) -> E | None:
         return None
 
 
-async def _unsubscribe(sub: Subscription) -> None:
+async def unsubscribe_quietly(sub: Subscription) -> None:
+    """Unsubscribe; a failure only means the connection is closing, so it is logged."""
     try:
         await sub.unsubscribe()
     except nats.errors.Error as exc:

@@ -4,11 +4,14 @@ Every event has a `schema_version`; consumers reject versions they do not know. 
 context and the job id also travel in NATS headers (see `lpgw.bus.tracing`).
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 SCHEMA_VERSION = 1
+
+Token = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+"""A name that becomes one NATS subject token (job ids, inboxes): no dots, no wildcards."""
 
 
 class Event(BaseModel):
@@ -27,9 +30,12 @@ class BlobRef(BaseModel):
 
 
 class AiJob(Event):
-    """A batch AI request accepted by intake. `request` is the body to forward, model resolved."""
+    """A batch AI request accepted by intake. `request` is the body to forward, model resolved;
+    the result goes to `names.result(inbox, job_id)`, where the intake process that accepted
+    the request waits for it."""
 
-    job_id: str
+    job_id: Token
+    inbox: Token
     pipeline: str
     model_id: str
     request: dict[str, Any]
@@ -72,7 +78,9 @@ class Outcome(Event):
 
 
 class SelectionRequest(Event):
-    job_id: str
+    """Who can do (pipeline, model), best first; the session shares one answer among the jobs
+    of a short window, so no job id."""
+
     capability: int
     pipeline: str
     model_id: str
@@ -95,14 +103,17 @@ class SelectionReply(Event):
 
 
 class SignatureAudit(Event):
-    """What the payment-signer signed, for whom: one event per signing call."""
+    """What the payment-signer signed, for whom: one event per call that signs tickets, per
+    payment session opened, per identity signature handed out."""
 
     client: str
     route: str
     recipient: str
     orchestrator: str = ""
     bucket: str = ""
-    session: str = ""
+    job: str = ""
+    """The job or stream the tickets paid for (the StateID for the remote-signer API)."""
+    payment_session: str = ""
     tickets: int
     face_value: str
     win_prob: str

@@ -15,13 +15,15 @@ AUDIT_MAX_AGE_S = 90 * 24 * 3600.0
 
 def stream_configs(names: Names) -> dict[str, StreamConfig]:
     """By name. JOBS is a work queue (each job taken once); RESULTS and OUTCOMES expire by age;
-    AUDIT keeps every signature the payment-signer made for 90 days."""
+    AUDIT keeps every signature the payment-signer made for 90 days. Every stream answers
+    direct gets (one round trip to read the last message on a subject)."""
     configs = [
         StreamConfig(
             name=names.jobs_stream,
             subjects=[names.ai_jobs],
             retention=RetentionPolicy.WORK_QUEUE,
             storage=StorageType.FILE,
+            allow_direct=True,
             duplicate_window=JOBS_DUPLICATE_WINDOW_S,
             max_age=JOBS_MAX_AGE_S,
         ),
@@ -30,14 +32,15 @@ def stream_configs(names: Names) -> dict[str, StreamConfig]:
             subjects=[names.results],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
-            max_age=RESULTS_MAX_AGE_S,
             allow_direct=True,
+            max_age=RESULTS_MAX_AGE_S,
         ),
         StreamConfig(
             name=names.outcomes_stream,
             subjects=[names.outcomes],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
+            allow_direct=True,
             max_age=OUTCOMES_MAX_AGE_S,
         ),
         StreamConfig(
@@ -45,6 +48,7 @@ def stream_configs(names: Names) -> dict[str, StreamConfig]:
             subjects=[names.audit_signatures],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
+            allow_direct=True,
             max_age=AUDIT_MAX_AGE_S,
         ),
     ]
@@ -53,10 +57,15 @@ def stream_configs(names: Names) -> dict[str, StreamConfig]:
 
 async def declare_streams(js: JetStreamContext, names: Names) -> None:
     """Add each stream, or update it to the current config if it exists already."""
-    for name, config in stream_configs(names).items():
-        try:
-            await js.stream_info(name)
-        except NotFoundError:
-            await js.add_stream(config)
-        else:
-            await js.update_stream(config)
+    for config in stream_configs(names).values():
+        await declare_stream(js, config)
+
+
+async def declare_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    """Add the stream, or update it to `config` if it exists already (idempotent)."""
+    try:
+        await js.stream_info(config.name or "")
+    except NotFoundError:
+        await js.add_stream(config)
+    else:
+        await js.update_stream(config)

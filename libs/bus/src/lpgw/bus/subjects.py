@@ -20,13 +20,18 @@ class Names:
     def ai_jobs(self) -> str:
         return f"{self.prefix}.jobs.ai.*"
 
-    def result(self, job_id: str) -> str:
-        """The final result of one job (stream RESULTS); intake waits on it."""
-        return f"{self.prefix}.results.{job_id}"
+    def result(self, inbox: str, job_id: str) -> str:
+        """The final result of one job (stream RESULTS), addressed to the inbox of the intake
+        process that waits for it."""
+        return f"{self.prefix}.results.{inbox}.{job_id}"
+
+    def inbox_results(self, inbox: str) -> str:
+        """Every result addressed to one intake process: its single subscription."""
+        return f"{self.prefix}.results.{inbox}.*"
 
     @property
     def results(self) -> str:
-        return f"{self.prefix}.results.*"
+        return f"{self.prefix}.results.>"
 
     def outcome(self, workload: str) -> str:
         """One attempt against one orchestrator (stream OUTCOMES); the selector learns from it."""
@@ -40,6 +45,15 @@ class Names:
     def audit_signatures(self) -> str:
         """One event per signing call of the payment-signer (stream AUDIT)."""
         return f"{self.prefix}.audit.signatures"
+
+    def media_file(self, token: str) -> str:
+        """One small media file, stored whole as the last message on its subject (stream
+        MEDIA); `token` is the blob key encoded as one subject token (lpgw.blobs)."""
+        return f"{self.prefix}.media.{token}"
+
+    @property
+    def media_files(self) -> str:
+        return f"{self.prefix}.media.*"
 
     @property
     def orchestrator_list(self) -> str:
@@ -73,8 +87,15 @@ class Names:
         return f"{self._upper}_AUDIT"
 
     @property
-    def media_bucket(self) -> str:
+    def media_stream(self) -> str:
+        """Media files small enough for one message (most AI results): one publish to store,
+        one direct get to read."""
         return f"{self._upper}_MEDIA"
+
+    @property
+    def media_bucket(self) -> str:
+        """Object-store bucket for media files larger than one message (chunked)."""
+        return f"{self._upper}_MEDIA_LARGE"
 
     session_consumer: str = "session-ai"
     selector_outcomes_consumer: str = "selector-outcomes"

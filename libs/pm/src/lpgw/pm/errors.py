@@ -10,13 +10,7 @@ from typing import ClassVar
 
 from lpgw.eth import to_checksum
 from lpgw.pm.ev import float_string
-
-
-def _rat_string(value: Fraction) -> str:
-    """Go's big.Rat.RatString: `a` for integers, `a/b` otherwise."""
-    if value.denominator == 1:
-        return str(value.numerator)
-    return f"{value.numerator}/{value.denominator}"
+from lpgw.pm.rationals import rat_string
 
 
 class PmError(Exception):
@@ -213,7 +207,7 @@ class PriceMoreThanDoubled(PmError):
     def __init__(self, price: Fraction, initial: Fraction) -> None:
         super().__init__(
             f"Orchestrator price has more than doubled, Orchestrator price: "
-            f"{_rat_string(price)}, Orchestrator initial price: {_rat_string(initial)}"
+            f"{rat_string(price)}, Orchestrator initial price: {rat_string(initial)}"
         )
 
 

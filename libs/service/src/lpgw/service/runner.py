@@ -1,4 +1,8 @@
-"""A service process: one asyncio loop, a stop event set by SIGTERM/SIGINT, uvicorn inside.
+"""A service process: one uvloop event loop, a stop event set by SIGTERM/SIGINT, uvicorn inside.
+
+uvloop (libuv, in C) and httptools (the HTTP parser of uvicorn's `standard` extra) make every
+socket read, write and timer cheaper than the pure-Python defaults; the gateway's processes
+spend most of their CPU on exactly that (docs/performance.md).
 
 uvicorn's own signal handling is disabled: the process has one owner of signals (run_service)
 and every component (HTTP server, bus consumers) stops from the same event, in the order the
@@ -12,6 +16,7 @@ import socket
 from collections.abc import Awaitable, Callable, Generator
 
 import uvicorn
+import uvloop
 from lpgw.service.errors import HttpBindError, StartupError
 from lpgw.service.logs import get_logger
 from starlette.types import ASGIApp
@@ -44,7 +49,8 @@ def run_service(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
                 loop.remove_signal_handler(sig)
 
     try:
-        asyncio.run(supervise())
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(supervise())
     except StartupError as exc:
         log.error("startup_refused", extra={"reason": str(exc)})
         raise SystemExit(EXIT_STARTUP_REFUSED) from None
@@ -77,6 +83,9 @@ async def serve_http(app: ASGIApp, host: str, port: int, stop_event: asyncio.Eve
         log_config=None,
         access_log=False,
         lifespan="auto",
+        loop="none",  # the running uvloop loop of run_service
+        http="httptools",
+        ws="none",
         timeout_graceful_shutdown=10,
     )
     server = _Server(config)

@@ -1,4 +1,5 @@
-"""Client side of the payment-signer's identity API, shared by the selector and the session."""
+"""Client side of the payment-signer, shared by the selector and the session: the gateway's
+identity, and payment sessions."""
 
 from lpgw.signer_client.identity import (
     OFF_CHAIN,

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
+import aiohttp
 from lpgw.service.secretfile import read_secret_file
 from pydantic import SecretStr
 
@@ -59,7 +59,7 @@ def parse_identity(body: object) -> GatewayIdentity:
 
 
 async def fetch_identity(
-    http: httpx.AsyncClient, signer_url: str, token: str | None, stop: asyncio.Event
+    http: aiohttp.ClientSession, signer_url: str, token: str | None, stop: asyncio.Event
 ) -> GatewayIdentity | None:
     """Ask the signer until it answers (backoff up to 10 s); None if `stop` is set first."""
     if not signer_url:
@@ -69,10 +69,11 @@ async def fetch_identity(
     delay = 0.5
     while not stop.is_set():
         try:
-            response = await http.post(url, json={}, headers=headers, timeout=REQUEST_TIMEOUT_S)
-            response.raise_for_status()
-            return parse_identity(response.json())
-        except (httpx.HTTPError, ValueError, SignerAnswerInvalid) as exc:
+            timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+            async with http.post(url, json={}, headers=headers, timeout=timeout) as response:
+                response.raise_for_status()
+                return parse_identity(await response.json(content_type=None))
+        except (aiohttp.ClientError, TimeoutError, ValueError, SignerAnswerInvalid) as exc:
             logger.warning(
                 "signer_unavailable", extra={"error": type(exc).__name__, "retry_in_s": delay}
             )

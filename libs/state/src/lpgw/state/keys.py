@@ -20,31 +20,33 @@ class Keys:
         """Hash: success/failure counts and latency for one orchestrator and capability."""
         return f"{self.prefix}:stats:{url}:{pipeline}:{model_id}"
 
-    def job_done(self, job_id: str) -> str:
-        """Marker that a job's result was published; redeliveries skip finished jobs."""
-        return f"{self.prefix}:job:{job_id}:done"
-
     # Payment-signer ---------------------------------------------------------------------------
     def nonce(self, sender: str, recipient_rand_hash: str) -> str:
         """Counter: last ticket nonce used for these ticket params (advanced atomically)."""
         return f"{self.prefix}:pm:nonce:{sender}:{recipient_rand_hash}"
 
     def credit(self, recipient: str, bucket: str) -> str:
-        """Hash: the sender's credit with an orchestrator for one balance bucket."""
+        """Hash: the sender's credit with an orchestrator for one balance bucket (`c`, an
+        exact rational as text) and its version (`v`, for compare-and-set)."""
         return f"{self.prefix}:pm:credit:{recipient}:{bucket}"
 
-    def pending_payment(self, payment_id: str) -> str:
-        """Hash: a balance update staged by a payment, until its work completes."""
-        return f"{self.prefix}:pm:pending:{payment_id}"
+    def payment_session(self, session_id: str) -> str:
+        """Hash: a payment session's offer (OrchestratorInfo), capability and bucket."""
+        return f"{self.prefix}:pm:session:{session_id}"
 
-    def idempotent_payment(self, digest: str) -> str:
-        """Hash: the answer of a payment made under one (client, idempotency key) digest."""
-        return f"{self.prefix}:pm:idempotency:{digest}"
+    def payment(self, payment_id: str) -> str:
+        """String: one payment's record (its answer and what it did to the credit), which
+        makes a retried call get the same answer."""
+        return f"{self.prefix}:pm:payment:{payment_id}"
+
+    def payment_settled(self, payment_id: str) -> str:
+        """String: set once the end of a payment's request corrected the credit."""
+        return f"{self.prefix}:pm:payment:{payment_id}:settled"
 
     def client_spend(self, client: str, period: int) -> str:
         """Counter: EV (wei) signed for one client in one budget period."""
         return f"{self.prefix}:pm:spend:client:{client}:{period}"
 
-    def session_spend(self, session: str) -> str:
+    def job_spend(self, job: str) -> str:
         """Counter: EV (wei) signed for one job or stream."""
-        return f"{self.prefix}:pm:spend:session:{session}"
+        return f"{self.prefix}:pm:spend:job:{job}"

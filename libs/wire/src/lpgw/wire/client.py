@@ -9,6 +9,7 @@ gRPC failures become OrchestratorUnavailable / OrchestratorRejected here and now
 """
 
 import asyncio
+from typing import Protocol
 
 import grpc
 from lpgw.wire.certificates import PinnedCertificate, fetch_certificate
@@ -19,6 +20,7 @@ from lpgw.wire.net import lp_rpc_pb2_grpc
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
+    "InfoSource",
     "OrchestratorClient",
     "OrchestratorError",
     "OrchestratorRejected",
@@ -39,6 +41,18 @@ def _rpc_error(exc: grpc.aio.AioRpcError) -> OrchestratorError:
     if code in _UNREACHABLE:
         return OrchestratorUnavailable(f"{code.name}: {details}")
     return OrchestratorRejected(code.name, details)
+
+
+class InfoSource(Protocol):
+    """What callers need of an orchestrator client (`OrchestratorClient` is the production
+    one; tests stand in small fakes)."""
+
+    async def get_orchestrator(
+        self,
+        url: str,
+        request: pb.OrchestratorRequest,
+        timeout: float = 6.0,  # noqa: ASYNC109 - also the orchestrator's gRPC deadline
+    ) -> pb.OrchestratorInfo: ...
 
 
 class OrchestratorClient:

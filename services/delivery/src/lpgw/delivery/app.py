@@ -49,7 +49,4 @@ def create_app(
 
 
 async def open_store(bus: Bus, settings: DeliverySettings) -> BlobStore:
-    names = Names(settings.bus_prefix)
-    return await BlobStore.open(
-        bus.js, bucket=names.media_bucket, ttl_s=settings.delivery_media_ttl_s
-    )
+    return await BlobStore.open(bus.nc, bus.names, ttl_s=settings.delivery_media_ttl_s)

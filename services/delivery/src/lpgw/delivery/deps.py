@@ -1,4 +1,8 @@
-"""What route handlers receive: the settings and the media store, set up by the lifespan."""
+"""What route handlers receive: the settings and the media store, set up by the lifespan.
+
+All are `async def`: FastAPI runs plain functions in a worker thread, a thread hop per
+dependency per request for what are attribute lookups.
+"""
 
 from typing import Annotated, cast
 
@@ -7,11 +11,11 @@ from lpgw.blobs import BlobStore
 from lpgw.delivery.settings import DeliverySettings
 
 
-def _settings(request: Request) -> DeliverySettings:
+async def _settings(request: Request) -> DeliverySettings:
     return cast(DeliverySettings, request.app.state.settings)
 
 
-def _store(request: Request) -> BlobStore:
+async def _store(request: Request) -> BlobStore:
     return cast(BlobStore, request.app.state.store)
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from lpgw.bus import Bus, Names
+from lpgw.bus import Bus, JobResult, Names, ResultInbox
 from lpgw.intake.routes import text_to_image
 from lpgw.intake.settings import IntakeSettings
 from lpgw.service.error_handlers import install_error_handlers
@@ -25,9 +25,13 @@ def create_app(settings: IntakeSettings, bus: Bus | None = None) -> FastAPI:
             settings.nats_url, Names(settings.bus_prefix), client_name="intake"
         )
         app.state.bus = connected
+        inbox = ResultInbox(connected, JobResult)
+        await inbox.start()
+        app.state.inbox = inbox
         try:
             yield
         finally:
+            await inbox.close()
             if bus is None:
                 await connected.close()
 

@@ -1,6 +1,6 @@
 """Building the job that intake hands to the session: ids, resolved model, deadline."""
 
-import uuid
+import secrets
 
 from lpgw.bus.events import AiJob
 from lpgw.intake.pipelines import TEXT_TO_IMAGE
@@ -8,16 +8,23 @@ from lpgw.intake.schemas import TextToImageParams
 
 
 def new_job_id() -> str:
-    """16 hex characters: short enough for urls and logs, random enough never to collide."""
-    return uuid.uuid4().hex[:16]
+    """16 hex characters, 64 random bits: short enough for urls and logs, random enough never
+    to collide or be guessed (result media are served by id)."""
+    return secrets.token_hex(8)
 
 
 def text_to_image_job(
-    job_id: str, params: TextToImageParams, model_id: str, now: float, timeout_s: float
+    job_id: str,
+    inbox: str,
+    params: TextToImageParams,
+    model_id: str,
+    now: float,
+    timeout_s: float,
 ) -> AiJob:
     """The session gives up at `deadline`, when intake has stopped waiting anyway."""
     return AiJob(
         job_id=job_id,
+        inbox=inbox,
         pipeline=TEXT_TO_IMAGE,
         model_id=model_id,
         request=params.forwarded(model_id),

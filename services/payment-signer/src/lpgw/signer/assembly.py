@@ -10,19 +10,21 @@ from fastapi import FastAPI
 from lpgw.bus import Bus
 from lpgw.pm.chain import ChainView, DevnetChain
 from lpgw.service.health import Readiness
-from lpgw.signer.app import create_app
-from lpgw.signer.audit import BusAudit
-from lpgw.signer.auth import BearerAuth
-from lpgw.signer.budget_store import RedisBudgetStore
-from lpgw.signer.credit_store import RedisCreditStore
+from lpgw.signer.api.app import create_app
+from lpgw.signer.api.auth import BearerAuth
 from lpgw.signer.discovery import BusDirectory
-from lpgw.signer.idempotency import RedisIdempotencyStore
-from lpgw.signer.live_payment import LivePaymentService
-from lpgw.signer.nonce_store import RedisNonceAllocator
-from lpgw.signer.payments import PaymentService, Stores
+from lpgw.signer.keys.signing import SigningService
+from lpgw.signer.live.service import LivePaymentService
+from lpgw.signer.live.webhook import HttpAuthWebhook
+from lpgw.signer.payments.audit import BusAudit
+from lpgw.signer.payments.issuance import TicketIssuer
+from lpgw.signer.payments.service import PaymentService
 from lpgw.signer.settings import SignerSettings
-from lpgw.signer.signing import SigningService
-from lpgw.signer.webhook import HttpAuthWebhook
+from lpgw.signer.stores.budgets import RedisBudgetStore
+from lpgw.signer.stores.credit import CreditLedger
+from lpgw.signer.stores.nonces import RedisNonceStore
+from lpgw.signer.stores.payments import RedisPaymentRecords
+from lpgw.signer.stores.sessions import RedisSessionStore
 from lpgw.state import Keys, ping
 
 Clock = Callable[[], float]
@@ -49,15 +51,17 @@ def build_app(
 ) -> FastAPI:
     keys = Keys(settings.bus_prefix)
     audit = BusAudit(bus)
-    stores = Stores(
-        credit=RedisCreditStore(redis, keys),
-        budgets=RedisBudgetStore(redis),
-        nonces=RedisNonceAllocator(redis, keys),
-        audit=audit,
-        idempotency=RedisIdempotencyStore(redis, keys),
-    )
     chain = chain_view(settings, clock)
     policy = settings.payment_policy()
+    issuer = TicketIssuer(
+        signing,
+        budgets=RedisBudgetStore(redis),
+        nonces=RedisNonceStore(redis, keys),
+        audit=audit,
+        policy=policy,
+        keys=keys,
+        clock=clock,
+    )
     webhook = None
     if settings.signer_webhook_url:
         webhook = HttpAuthWebhook(settings.signer_webhook_url, settings.webhook_headers, http)
@@ -76,7 +80,18 @@ def build_app(
         auth,
         readiness,
         audit,
-        payments_service=PaymentService(signing, chain, stores, policy, keys, clock),
-        live_service=LivePaymentService(signing, chain, stores, policy, keys, webhook, clock),
+        payments_service=PaymentService(
+            signing,
+            chain,
+            policy,
+            keys,
+            sessions=RedisSessionStore(redis, keys),
+            credit=CreditLedger(redis, keys),
+            records=RedisPaymentRecords(redis, keys),
+            issuer=issuer,
+            audit=audit,
+            clock=clock,
+        ),
+        live_service=LivePaymentService(signing, chain, issuer, policy, webhook, clock),
         directory=BusDirectory(bus),
     )

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from lpgw.bus import Bus, BusError
 from lpgw.bus.events import OrchestratorList, OrchestratorListRequest
 from lpgw.signer.errors import InvalidRequest, Unavailable
-from lpgw.signer.segments import checked_name
+from lpgw.signer.keys.segments import checked_name
 
 REQUEST_TIMEOUT_S = 2.0
 MAX_CAPS = 32

@@ -22,12 +22,16 @@ class ParamsRejected(InvalidRequest):
     """The orchestrator's ticket params fail sender-side validation; the text is lpgw.pm's."""
 
 
+class UnknownSession(SignerError):
+    """No payment session with this id for this client: never opened, or expired (404)."""
+
+
 class UnknownPayment(SignerError):
-    """No pending payment with this id: never created, already completed, or expired (404)."""
+    """No payment with this id to settle: never made, settled already, or expired (404)."""
 
 
 class IdempotencyConflict(SignerError):
-    """An idempotency key still in use by a running call, or used with another request (409)."""
+    """An idempotency key used before with another request (409)."""
 
 
 class RefreshNeeded(SignerError):

@@ -8,11 +8,11 @@ from lpgw.service.logs import configure_logging, get_logger
 from lpgw.service.observability import observed
 from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
+from lpgw.signer.api.tokens import load_auth
 from lpgw.signer.assembly import build_app
-from lpgw.signer.custody import load_key
+from lpgw.signer.keys.custody import load_key
+from lpgw.signer.keys.signing import SigningService
 from lpgw.signer.settings import SignerSettings
-from lpgw.signer.signing import SigningService
-from lpgw.signer.tokens import load_auth
 from lpgw.state import connect
 
 SERVICE = "payment-signer"

@@ -10,10 +10,10 @@ from typing import Annotated, Any, Literal
 
 from lpgw.pm.chain import DEVNET_DEPOSIT, DEVNET_RESERVE
 from lpgw.service.settings import ServiceSettings
-from lpgw.signer.ceilings import MaxPrice
-from lpgw.signer.limits import SpendLimits
-from lpgw.signer.payment_policy import PaymentPolicy
-from lpgw.signer.webhook import parse_header_list
+from lpgw.signer.live.webhook import parse_header_list
+from lpgw.signer.policy.ceilings import MaxPrice
+from lpgw.signer.policy.limits import SpendLimits
+from lpgw.signer.policy.spend import PaymentPolicy
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
@@ -87,11 +87,11 @@ class PaymentSettings(ServiceSettings):
     signer_budget_period_s: int = Field(
         default=86400, ge=1, description="Length of a client budget period (seconds)."
     )
-    signer_session_budget_wei: int | None = Field(
+    signer_job_budget_wei: int | None = Field(
         default=None,
         ge=0,
         le=MAX_BUDGET_WEI,
-        description="EV (wei) of tickets one session (the `session` of /v1/payments, the "
+        description="EV (wei) of tickets one job or stream (the `job` of a payment, the "
         "StateID of /generate-live-payment) may have signed (unset: unlimited; exceeded: 429).",
     )
     signer_nonce_refresh_at: int = Field(
@@ -101,10 +101,19 @@ class PaymentSettings(ServiceSettings):
         description="Refuse tickets past this nonce under one set of ticket params (480: "
         "refresh the OrchestratorInfo); orchestrators refuse more than 600.",
     )
-    signer_pending_ttl_s: int = Field(
+    signer_payment_ttl_s: int = Field(
         default=600,
         ge=1,
-        description="A payment not completed within this time counts as spent.",
+        description="How long a payment's record is kept: within this time a call repeated "
+        "with its idempotency key gets the same answer, and its request can be settled.",
+    )
+    signer_credit_headroom_tickets: int = Field(
+        default=1,
+        ge=0,
+        le=100,
+        description="Tickets' worth of credit kept above the reference's minimum max(fee, "
+        "ticket EV), so a payment never relies on tickets a concurrent request may deliver "
+        "after it (0: the reference's minimum).",
     )
     signer_webhook_url: str | None = Field(
         default=None,
@@ -162,8 +171,9 @@ class PaymentSettings(ServiceSettings):
             max_prices=self.signer_max_prices,
             global_max_price=None if global_price is None else Fraction(global_price.strip()),
             nonce_refresh_at=self.signer_nonce_refresh_at,
-            pending_ttl_s=self.signer_pending_ttl_s,
+            payment_ttl_s=self.signer_payment_ttl_s,
+            credit_headroom=self.signer_credit_headroom_tickets,
             client_budget_wei=self.signer_client_budget_wei,
             budget_period_s=self.signer_budget_period_s,
-            session_budget_wei=self.signer_session_budget_wei,
+            job_budget_wei=self.signer_job_budget_wei,
         )

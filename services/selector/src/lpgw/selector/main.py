@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 
-import httpx
 from lpgw.bus import Names, connect_until_stopped
 from lpgw.bus.events import OrchestratorListRequest, Outcome, SelectionRequest
 from lpgw.selector.listing import Listing
@@ -24,6 +23,7 @@ from lpgw.service.observability import health_routes, observed
 from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
 from lpgw.signer_client import bearer_token, fetch_identity
+from lpgw.signer_client.sessions import signer_http
 from lpgw.state import Keys, connect, ping
 from lpgw.wire.client import OrchestratorClient
 from starlette.applications import Starlette
@@ -54,7 +54,7 @@ async def _work(stop: asyncio.Event, settings: SelectorSettings) -> None:
     app = Starlette(routes=health_routes(readiness))
     http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
     try:
-        async with httpx.AsyncClient() as client:
+        async with signer_http() as client:
             identity = await fetch_identity(client, settings.signer_url, token, stop)
         if identity is None:
             return

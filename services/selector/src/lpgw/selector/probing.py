@@ -9,29 +9,17 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 from lpgw.selector.orchestrators import OrchestratorRecord, probe_failed, reachable
 from lpgw.selector.probe_records import record_from_info
 from lpgw.selector.store import OrchestratorStore
 from lpgw.signer_client import GatewayIdentity
+from lpgw.wire.client import InfoSource
 from lpgw.wire.errors import WireError
-from lpgw.wire.net import lp_rpc_pb2 as pb
 from lpgw.wire.orchestrator_request import build_orchestrator_request
 from redis.exceptions import RedisError
 
 logger = logging.getLogger("lpgw.selector.probing")
-
-
-class InfoSource(Protocol):
-    """What the prober needs from an orchestrator client (lpgw.wire.client has this shape)."""
-
-    async def get_orchestrator(
-        self,
-        url: str,
-        request: pb.OrchestratorRequest,
-        timeout: float = 6.0,  # noqa: ASYNC109 - mirrors OrchestratorClient
-    ) -> pb.OrchestratorInfo: ...
 
 
 class Prober:

@@ -43,10 +43,9 @@ class Selection:
             stale_after_s=self._stale_after_s,
             strategy=self._strategy,
         )
-        logger.info(
+        logger.debug(
             "selection_answered",
             extra={
-                "job_id": request.job_id,
                 "pipeline": request.pipeline,
                 "model_id": request.model_id,
                 "known": len(records),
@@ -75,7 +74,7 @@ class Selection:
             ok=outcome.ok,
             latency_ms=outcome.latency_ms,
         )
-        logger.info(
+        logger.debug(
             "outcome_recorded",
             extra={
                 "job_id": outcome.job_id,

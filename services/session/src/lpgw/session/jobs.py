@@ -1,10 +1,14 @@
 """One batch AI job from JOBS to a JobResult: select, try orchestrators in turn, re-host media.
 
-The handler returns (and the message is acked) only after the result is published and the
-job is marked done; a redelivered job that is already done is acked without redoing it.
+The handler returns (and the message is acked) only after the result is published; a
+redelivered job whose result is already in the RESULTS stream is acked without redoing it.
 Attempt failures and the signer's refusals are expected and end in a JobResult; anything else
 (bus or blob store down, and the signer unreachable before the last delivery) raises, so
 JetStream redelivers the job later.
+
+What the client waits for comes first: the result is published as soon as it is known, and
+the outcome of every attempt (which the selector learns from) only afterwards, still
+acknowledged by JetStream before the job is.
 """
 
 import asyncio
@@ -25,7 +29,8 @@ from lpgw.bus.events import (
     SelectionRequest,
 )
 from lpgw.service.logs import bind_log_context
-from lpgw.session.attempts import attempt_budget, next_candidate, should_continue
+from lpgw.session.attempts import attempt_budget, should_continue
+from lpgw.session.candidates import CandidateCache
 from lpgw.session.failures import (
     AttemptFailed,
     Verdict,
@@ -35,21 +40,19 @@ from lpgw.session.failures import (
 )
 from lpgw.session.keepalive import Progress, kept_alive
 from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.payments import (
+from lpgw.session.units import UnbillableRequest, request_units
+from lpgw.signer_client.errors import (
     BudgetExhausted,
+    InvalidPaymentRequest,
     PaymentCapExceeded,
     PriceAboveCeiling,
     SignerUnavailable,
 )
-from lpgw.session.units import UnbillableRequest, request_units
-from lpgw.state.keys import Keys
 from lpgw.wire.capabilities import capability_for_pipeline
-from redis.asyncio import Redis
 
 logger = logging.getLogger("lpgw.session.jobs")
 
 SUPPORTED_PIPELINES = frozenset({"text-to-image"})
-DONE_TTL_S = 24 * 3600
 SELECT_TIMEOUT_S = 2.0
 SELECT_TRIES = 3
 
@@ -60,14 +63,17 @@ class JobLimits:
     keepalive_s: float = 10.0
     max_deliver: int = 5
     """JetStream's delivery bound: the last delivery answers instead of asking for another."""
+    selection_ttl_s: float = 1.0
 
 
 @dataclass
 class _Tries:
-    """Orchestrators a job went to (`attempted`) and ones passed over for our own limits."""
+    """Orchestrators a job went to (`attempted`), ones passed over for our own limits, and the
+    outcome of every attempt, for the selector."""
 
     attempted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
 
     @property
     def excluded(self) -> list[str]:
@@ -79,19 +85,16 @@ class JobRunner:
         self,
         *,
         bus: Bus,
-        redis: "Redis",
-        keys: Keys,
         attempt: PaidAttempt,
         limits: JobLimits,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._bus = bus
         self._names = bus.names
-        self._redis = redis
-        self._keys = keys
         self._attempt = attempt
         self._limits = limits
         self._clock = clock
+        self._candidates = CandidateCache(self._select, ttl_s=limits.selection_ttl_s)
 
     async def handle(self, job: AiJob, delivery: Progress) -> None:
         """The JOBS consumer's handler.
@@ -101,19 +104,24 @@ class JobRunner:
         503 instead, so the client is never left waiting.
         """
         with bind_log_context(job_id=job.job_id):
-            if await self._redis.exists(self._keys.job_done(job.job_id)):
+            subject = self._names.result(job.inbox, job.job_id)
+            if delivery.attempt > 1 and await self._finished(subject):
                 logger.info("job_already_done")
                 return
-            async with kept_alive(delivery, self._limits.keepalive_s):
-                try:
-                    result = await self._run(job)
-                except SignerUnavailable:
-                    if delivery.attempt < self._limits.max_deliver and self._clock() < job.deadline:
-                        logger.warning("job_handed_back", extra={"delivery": delivery.attempt})
-                        raise
-                    result = _failed(job, signer_unavailable(), attempts=0)
-                await self._bus.publish(self._names.result(job.job_id), result, msg_id=job.job_id)
-                await self._redis.set(self._keys.job_done(job.job_id), "1", ex=DONE_TTL_S)
+            tries = _Tries()
+            try:
+                async with kept_alive(delivery, self._limits.keepalive_s):
+                    try:
+                        result = await self._run(job, delivery.attempt, tries)
+                    except SignerUnavailable:
+                        can_retry = delivery.attempt < self._limits.max_deliver
+                        if can_retry and self._clock() < job.deadline:
+                            logger.warning("job_handed_back", extra={"delivery": delivery.attempt})
+                            raise
+                        result = _failed(job, signer_unavailable(), attempts=0)
+                    await self._bus.publish(subject, result, msg_id=job.job_id)
+            finally:
+                await self._report(tries.outcomes)
             logger.info(
                 "job_finished",
                 extra={
@@ -124,7 +132,12 @@ class JobRunner:
                 },
             )
 
-    async def _run(self, job: AiJob) -> JobResult:
+    async def _finished(self, subject: str) -> bool:
+        """Whether an earlier delivery already published this job's result."""
+        stored = await self._bus.last_stored(self._names.results_stream, subject, JobResult)
+        return stored is not None
+
+    async def _run(self, job: AiJob, delivery: int, tries: _Tries) -> JobResult:
         if self._clock() >= job.deadline:
             return _failed(job, deadline_passed(), attempts=0)
         if job.pipeline not in SUPPORTED_PIPELINES:
@@ -133,23 +146,19 @@ class JobRunner:
             units = request_units(job.pipeline, job.request)
         except UnbillableRequest as exc:
             return _failed(job, Verdict(400, str(exc)), attempts=0)
-        capability = int(capability_for_pipeline(job.pipeline))
         budget = attempt_budget(job.max_attempts, self._limits.max_attempts)
-        tries = _Tries()
-        candidates: Sequence[Candidate] = []
         last: AttemptFailed | None = None
         while should_continue(len(tries.attempted), budget, last) and self._clock() < job.deadline:
-            candidate = next_candidate(candidates, tries.excluded)
-            if candidate is None:
-                left = budget - len(tries.attempted)
-                candidates = await self._select(job, capability, tries.excluded, left)
-                candidate = next_candidate(candidates, tries.excluded)
-                if candidate is None:
-                    break
-            url = candidate.url
+            candidates = await self._candidates.candidates(
+                job.pipeline, job.model_id, tries.excluded
+            )
+            if not candidates:
+                break
+            url = candidates[0].url
             started = time.monotonic()
+            key = f"{job.job_id}.{delivery}.{len(tries.excluded)}"
             try:
-                success = await self._attempt.run(job, url, units)
+                success = await self._attempt.run(job, url, units, key)
             except (PriceAboveCeiling, PaymentCapExceeded) as exc:
                 tries.skipped.append(url)
                 logger.info(
@@ -159,18 +168,22 @@ class JobRunner:
                 continue
             except BudgetExhausted as exc:
                 return _failed(job, Verdict(402, exc.message), attempts=len(tries.attempted))
+            except InvalidPaymentRequest as exc:  # the signer says our own call is wrong: a bug
+                logger.error("payment_request_refused", extra={"error": exc.message})
+                return _failed(job, Verdict(500, exc.message), attempts=len(tries.attempted))
             except AttemptFailed as exc:
                 tries.attempted.append(url)
+                tries.outcomes.append(_outcome(job, url, started, exc))
                 last = exc
                 self._attempt.forget(job, url)
+                self._candidates.drop(job.pipeline, job.model_id, url)
                 logger.warning(
                     "attempt_failed",
                     extra={"orchestrator": url, "kind": exc.kind, "error": exc.message},
                 )
-                await self._outcome(job, url, started, exc)
                 continue
             tries.attempted.append(url)
-            await self._outcome(job, url, started, None)
+            tries.outcomes.append(_outcome(job, url, started, None))
             return JobResult(
                 job_id=job.job_id,
                 ok=True,
@@ -185,16 +198,15 @@ class JobRunner:
         return _failed(job, verdict, attempts=len(tries.attempted))
 
     async def _select(
-        self, job: AiJob, capability: int, exclude: list[str], limit: int
+        self, pipeline: str, model_id: str, exclude: Sequence[str], limit: int
     ) -> list[Candidate]:
         """Ranked candidates from the selector; none when it cannot be reached (→ 503)."""
         request = SelectionRequest(
-            job_id=job.job_id,
-            capability=capability,
-            pipeline=job.pipeline,
-            model_id=job.model_id,
+            capability=int(capability_for_pipeline(pipeline)),
+            pipeline=pipeline,
+            model_id=model_id,
             exclude=list(exclude),
-            limit=max(limit, 1),
+            limit=limit,
         )
         for attempt in range(1, SELECT_TRIES + 1):
             try:
@@ -209,24 +221,31 @@ class JobRunner:
                 await asyncio.sleep(0.2 * attempt)
         return []
 
-    async def _outcome(
-        self, job: AiJob, url: str, started: float, failure: AttemptFailed | None
-    ) -> None:
+    async def _report(self, outcomes: Sequence[Outcome]) -> None:
         """Best effort: the selector's statistics must not fail a job."""
-        outcome = Outcome(
-            job_id=job.job_id,
-            workload="ai",
-            pipeline=job.pipeline,
-            model_id=job.model_id,
-            orchestrator=url,
-            ok=failure is None,
-            latency_ms=(time.monotonic() - started) * 1000,
-            error_kind=failure.kind if failure is not None else None,
+        subject = self._names.outcome("ai")
+        published = await asyncio.gather(
+            *(self._bus.publish(subject, outcome) for outcome in outcomes),
+            return_exceptions=True,
         )
-        try:
-            await self._bus.publish(self._names.outcome("ai"), outcome)
-        except BusError as exc:
-            logger.warning("outcome_not_published", extra={"error": type(exc).__name__})
+        for answer in published:
+            if isinstance(answer, BusError):
+                logger.warning("outcome_not_published", extra={"error": type(answer).__name__})
+            elif isinstance(answer, BaseException):
+                raise answer
+
+
+def _outcome(job: AiJob, url: str, started: float, failure: AttemptFailed | None) -> Outcome:
+    return Outcome(
+        job_id=job.job_id,
+        workload="ai",
+        pipeline=job.pipeline,
+        model_id=job.model_id,
+        orchestrator=url,
+        ok=failure is None,
+        latency_ms=(time.monotonic() - started) * 1000,
+        error_kind=failure.kind if failure is not None else None,
+    )
 
 
 def _failed(job: AiJob, verdict: Verdict, attempts: int) -> JobResult:

@@ -1,8 +1,8 @@
 """The session process: work AI jobs from JOBS against orchestrators.
 
-Start order: settings → logs → NATS (retried until up, streams declared) and Redis → HTTP
-health server → gateway identity from the signer → blob store → JOBS consumer. SIGTERM stops
-the consumer first (no new jobs; in-flight jobs get a grace period, unfinished ones are left
+Start order: settings → logs → NATS (retried until up, streams declared) → HTTP health server
+→ gateway identity from the signer → blob store → JOBS consumer. SIGTERM stops the consumer
+first (no new jobs; in-flight jobs get a grace period, unfinished ones are left
 unacknowledged and JetStream redelivers them), then the HTTP server.
 """
 
@@ -19,15 +19,10 @@ from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
 from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.payments import (
-    OffChainPayments,
-    Payments,
-    SignerPayments,
-    new_signer_client,
-)
+from lpgw.session.payments import OffChainPayments, Payments, SignerPayments
 from lpgw.session.settings import SessionSettings
 from lpgw.signer_client import bearer_token, fetch_identity
-from lpgw.state import Keys, connect, ping
+from lpgw.signer_client.sessions import SignerSessions, signer_http
 from lpgw.wire.client import OrchestratorClient
 from starlette.applications import Starlette
 
@@ -45,28 +40,24 @@ async def run(stop: asyncio.Event, settings: SessionSettings | None = None) -> N
 
 async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
     token = bearer_token(settings.signer_token, settings.signer_token_file)
-    names, keys = Names(settings.bus_prefix), Keys(settings.bus_prefix)
+    names = Names(settings.bus_prefix)
     bus = await connect_until_stopped(settings.nats_url, names, client_name=SERVICE, stop=stop)
     if bus is None:
         return
-    redis = await connect(settings.redis_url)
     working = asyncio.Event()
     readiness = Readiness()
     readiness.add("nats", lambda: bus.is_connected)
-    readiness.add("redis", lambda: ping(redis))
     readiness.add("consumer", working.is_set)
     app = Starlette(routes=health_routes(readiness))
     http = asyncio.create_task(serve_http(app, settings.http_host, settings.http_port, stop))
     try:
-        async with new_http_client() as client, new_signer_client() as signer_http:
-            identity = await fetch_identity(signer_http, settings.signer_url, token, stop)
+        async with new_http_client() as client, signer_http() as to_signer:
+            identity = await fetch_identity(to_signer, settings.signer_url, token, stop)
             if identity is None:
                 return
-            media = await BlobStore.open(
-                bus.js, bucket=names.media_bucket, ttl_s=settings.session_media_ttl_s
-            )
+            media = await BlobStore.open(bus.nc, names, ttl_s=settings.session_media_ttl_s)
             payments: Payments = (
-                SignerPayments(signer_http, settings.signer_url, token)
+                SignerPayments(SignerSessions(to_signer, settings.signer_url, token))
                 if settings.signer_url
                 else OffChainPayments()
             )
@@ -79,13 +70,12 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
             )
             runner = JobRunner(
                 bus=bus,
-                redis=redis,
-                keys=keys,
                 attempt=attempt,
                 limits=JobLimits(
                     max_attempts=settings.session_max_attempts,
                     keepalive_s=settings.session_ack_wait_s / 3,
                     max_deliver=settings.session_max_deliver,
+                    selection_ttl_s=settings.session_selection_ttl_s,
                 ),
             )
             consumer = await bus.consume(
@@ -107,7 +97,6 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
         stop.set()
         await http
         await bus.close()
-        await redis.aclose()
 
 
 def main() -> None:

@@ -1,12 +1,15 @@
-"""One paid attempt on one orchestrator: fresh info, payment, the AI call, settlement, media.
+"""One paid attempt on one orchestrator: fresh info, payment, the AI call, media.
 
-Every payment that was made is completed, whatever happens next: `staged` when the request
-never left (the reserved credit goes back), `spent` when it was sent but brought no answer,
-`received` as soon as the orchestrator answered 200 (it has debited the fee by then, even if
-the media download fails afterwards). An unexpected exception during the request is completed
-as `spent` too before it propagates: the job is redelivered and pays again, so this payment's
-credit must not stay reserved. A completion the signer cannot take is logged and left: the
-signer counts a pending payment as spent after 10 min.
+A payment counts as answered when it is made (the signer settles it at once), so an attempt
+the orchestrator answers costs one signer call. Any other ending is settled: `staged` when the
+request never left (the payment is undone), `spent` when it was sent but brought no usable
+answer, also on an unexpected exception, which then propagates (the job is redelivered and
+pays again, so this payment must not count as answered). A settlement the signer cannot take
+is logged and left: it only makes later requests send fewer tickets than they should, which
+the orchestrator answers with `Insufficient balance`, and that attempt settles as `spent`.
+
+Each payment carries an idempotency key naming this job, this delivery of it and this
+attempt, so the signer answers a call retried after a timeout with the same payment.
 
 Re-hosting fetches at most the `num_images_per_prompt` images asked for, each within 4 s and
 all before the job's deadline.
@@ -20,24 +23,13 @@ from typing import Any
 
 from lpgw.bus.events import AiJob, BlobRef
 from lpgw.session.ai_worker import MEDIA_TIMEOUT_S, AiWorker
-from lpgw.session.failures import (
-    AttemptTimedOut,
-    ConnectFailed,
-    TicketParamsUnusable,
-)
+from lpgw.session.failures import AttemptTimedOut, ConnectFailed, TicketParamsUnusable
 from lpgw.session.media import MediaStore, blob_key, media_urls, rewrite_response
-from lpgw.session.orchestrator_info import OrchestratorInfos
-from lpgw.session.payments import (
-    Completion,
-    Paid,
-    PaymentError,
-    PaymentRequest,
-    Payments,
-    TicketParamsRefused,
-)
+from lpgw.session.orchestrator_info import FreshInfo, OrchestratorInfos
+from lpgw.session.payments import Ending, Payments
 from lpgw.session.units import requested_images
-from lpgw.wire.capabilities import ai_job_capabilities
-from lpgw.wire.net import lp_rpc_pb2 as pb
+from lpgw.signer_client.errors import OfferRefused, PaymentError, RefreshNeeded, UnknownSession
+from lpgw.signer_client.sessions import Paid
 
 logger = logging.getLogger("lpgw.session.attempt")
 
@@ -66,14 +58,15 @@ class PaidAttempt:
         self._attempt_timeout_s = attempt_timeout_s
         self._clock = clock
 
-    async def run(self, job: AiJob, url: str, units: int) -> Success:
-        """Raises AttemptFailed (this orchestrator failed) or PaymentError (the signer said no)."""
-        info, paid = await self._pay(job, url, units)
-        self._infos.tickets_sent(url, job.pipeline, job.model_id, info, paid.tickets)
+    async def run(self, job: AiJob, url: str, units: int, key: str) -> Success:
+        """Raises AttemptFailed (this orchestrator failed) or PaymentError (the signer said no
+        or could not be asked). `key` names this attempt of this delivery of the job."""
+        fresh, paid = await self._pay(job, url, units, key)
+        self._infos.tickets_sent(url, job.pipeline, job.model_id, fresh, paid.tickets)
         remaining = job.deadline - self._clock()
         try:
             answer = await self._worker.run(
-                info.transcoder,
+                fresh.info.transcoder,
                 job.pipeline,
                 {**job.request, "model_id": job.model_id},
                 paid.segment,
@@ -81,41 +74,52 @@ class PaidAttempt:
                 timeout_s=max(1.0, min(self._attempt_timeout_s, remaining)),
             )
         except ConnectFailed:
-            await self._complete(paid, Completion.STAGED)
+            await self._settle(paid, Ending.STAGED)
             raise
         except Exception:  # AttemptFailed, or a bug: either way the request was sent
-            await self._complete(paid, Completion.SPENT)
+            await self._settle(paid, Ending.SPENT)
             raise
-        await self._complete(paid, Completion.RECEIVED)
-        return await self._rehost(job, info.transcoder, answer)
+        return await self._rehost(job, fresh.info.transcoder, answer)
 
     def forget(self, job: AiJob, url: str) -> None:
         """After a failure the next attempt on this orchestrator starts from fresh info."""
         self._infos.forget(url, job.pipeline, job.model_id)
 
-    async def _pay(self, job: AiJob, url: str, units: int) -> tuple[pb.OrchestratorInfo, Paid]:
-        """Pay with the cached info; params the signer refuses are fetched afresh once."""
-        info = await self._infos.get(url, job.pipeline, job.model_id)
+    async def _pay(self, job: AiJob, url: str, units: int, key: str) -> tuple[FreshInfo, Paid]:
+        """Pay with the cached info; an offer the signer refuses is fetched afresh once."""
+        fresh = await self._infos.get(url, job.pipeline, job.model_id)
         try:
-            return info, await self._payments.pay(_request(job, info, units))
-        except TicketParamsRefused as exc:
+            return fresh, await self._pay_with(fresh, job, units, key)
+        except (RefreshNeeded, OfferRefused) as exc:
             logger.info("ticket_params_refreshed", extra={"orchestrator": url, "why": exc.message})
         self._infos.forget(url, job.pipeline, job.model_id)
-        info = await self._infos.get(url, job.pipeline, job.model_id)
+        fresh = await self._infos.get(url, job.pipeline, job.model_id)
         try:
-            return info, await self._payments.pay(_request(job, info, units))
-        except TicketParamsRefused as exc:
+            return fresh, await self._pay_with(fresh, job, units, key)
+        except (RefreshNeeded, OfferRefused) as exc:
             raise TicketParamsUnusable(exc.message) from exc
 
-    async def _complete(self, paid: Paid, completion: Completion) -> None:
+    async def _pay_with(self, fresh: FreshInfo, job: AiJob, units: int, key: str) -> Paid:
+        async def open_session(info: Any) -> Any:
+            return await self._payments.open(info, job.pipeline, job.model_id)
+
+        session = await fresh.session(open_session)
         try:
-            await self._payments.complete(paid, completion)
+            return await self._payments.pay(session, units=units, key=key, job=job.job_id)
+        except UnknownSession:  # the signer lost it (expired early, Redis wiped): open again
+            fresh.payment_session = None
+            session = await fresh.session(open_session)
+            return await self._payments.pay(session, units=units, key=key, job=job.job_id)
+
+    async def _settle(self, paid: Paid, ending: Ending) -> None:
+        try:
+            await self._payments.settle(paid, ending)
         except PaymentError as exc:
             logger.warning(
-                "payment_not_completed",
+                "payment_not_settled",
                 extra={
                     "payment_id": paid.payment_id,
-                    "outcome": completion.value,
+                    "outcome": ending.value,
                     "error": exc.message,
                 },
             )
@@ -137,14 +141,3 @@ class PaidAttempt:
                 )
             )
         return Success(response=rewrite_response(answer, job.job_id), media=stored)
-
-
-def _request(job: AiJob, info: pb.OrchestratorInfo, units: int) -> PaymentRequest:
-    return PaymentRequest(
-        info=info,
-        pipeline=job.pipeline,
-        model_id=job.model_id,
-        units=units,
-        session=job.job_id,
-        capabilities=ai_job_capabilities(job.pipeline, job.model_id),
-    )

@@ -19,6 +19,12 @@ class SessionSettings(ServiceSettings):
     session_ack_wait_s: float = Field(
         30.0, gt=0, description="JetStream ack wait; the job is marked in progress every third."
     )
+    session_selection_ttl_s: float = Field(
+        1.0,
+        ge=0,
+        description="How long the selector's ranking for a pipeline and model is reused by the "
+        "jobs that follow (an orchestrator that fails is dropped from it at once).",
+    )
     session_concurrency: int = Field(8, ge=1, description="Jobs worked on at once.")
     session_max_deliver: int = Field(
         5,
