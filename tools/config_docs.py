@@ -1,7 +1,8 @@
-"""The README's configuration section, generated from every settings class so it never drifts.
+"""The READMEs' configuration tables, generated from the settings classes so they never drift.
 
-`python tools/config_docs.py` prints it; `--write` puts it into README.md between the markers;
-`--check` fails if README.md differs (a test runs the check).
+`python tools/config_docs.py` prints the root README's section; `--write` puts it into
+README.md between the markers and replaces the table in each service's README; `--check`
+fails if any differs (tests run the checks).
 """
 
 import argparse
@@ -18,7 +19,9 @@ from lpgw.signer.settings import SignerSettings
 from lpgw.stack.settings import StackSettings
 from pydantic_settings import BaseSettings
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+TABLE_HEADER = "| variable | default | description |"
 BEGIN, END = "<!-- config:begin -->", "<!-- config:end -->"
 SECTIONS: list[tuple[str, type[BaseSettings]]] = [
     ("intake (`lpgw-intake`)", IntakeSettings),
@@ -29,6 +32,22 @@ SECTIONS: list[tuple[str, type[BaseSettings]]] = [
     ("devnet orchestrator (`lpgw-devnet`; flags override these)", DevnetSettings),
     ("local stack (`make run`, `lpgw-stack run`)", StackSettings),
 ]
+
+
+SERVICE_READMES: list[tuple[Path, type[BaseSettings]]] = [
+    (ROOT / "services/intake/README.md", IntakeSettings),
+    (ROOT / "services/selector/README.md", SelectorSettings),
+    (ROOT / "services/session/README.md", SessionSettings),
+    (ROOT / "services/payment-signer/README.md", SignerSettings),
+    (ROOT / "services/delivery/README.md", DeliverySettings),
+]
+
+
+def with_table(text: str, table: str) -> str:
+    """`text` with its configuration table (from the header to the next blank line) replaced."""
+    start = text.index(TABLE_HEADER)
+    end = text.find("\n\n", start)
+    return text[:start] + table.rstrip() + (text[end:] if end != -1 else "\n")
 
 
 def section() -> str:
@@ -54,12 +73,17 @@ def main() -> None:
     if not (args.write or args.check):
         print(generated)
         return
-    current = README.read_text()
-    wanted = readme_with(current, generated)
+    files = [(README, readme_with(README.read_text(), generated))]
+    files += [
+        (path, with_table(path.read_text(), markdown_table(cls))) for path, cls in SERVICE_READMES
+    ]
+    stale = [path for path, wanted in files if path.read_text() != wanted]
     if args.write:
-        README.write_text(wanted)
-    elif wanted != current:
-        sys.exit("README.md configuration tables are stale: run `make config-docs`")
+        for path, wanted in files:
+            path.write_text(wanted)
+    elif stale:
+        names = ", ".join(str(path.relative_to(ROOT)) for path in stale)
+        sys.exit(f"configuration tables are stale in {names}: run `make config-docs`")
 
 
 if __name__ == "__main__":

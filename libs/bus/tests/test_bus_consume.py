@@ -5,7 +5,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 import pytest
-from lpgw.bus import AiJob, Bus, Delivery
+from lpgw.bus import AiJob, Bus, Received
 
 
 def make_job(job_id: str) -> AiJob:
@@ -37,7 +37,7 @@ async def test_published_job_is_handled_once_and_acked(bus: Bus) -> None:
     names = bus.names
     received: asyncio.Queue[tuple[AiJob, int, dict[str, str]]] = asyncio.Queue()
 
-    async def handle(job: AiJob, delivery: Delivery) -> None:
+    async def handle(job: AiJob, delivery: Received) -> None:
         await received.put((job, delivery.attempt, dict(delivery.headers)))
 
     await bus.consume(
@@ -76,7 +76,7 @@ async def test_failing_handler_gets_the_job_again_as_attempt_two(bus: Bus) -> No
     attempts: list[int] = []
     done = asyncio.Event()
 
-    async def handle(job: AiJob, delivery: Delivery) -> None:
+    async def handle(job: AiJob, delivery: Received) -> None:
         attempts.append(delivery.attempt)
         if delivery.attempt == 1:
             raise RuntimeError("orchestrator went away")
@@ -101,7 +101,7 @@ async def test_invalid_payload_is_rejected_and_never_redelivered(
     names = bus.names
     handled: list[str] = []
 
-    async def handle(job: AiJob, delivery: Delivery) -> None:
+    async def handle(job: AiJob, delivery: Received) -> None:
         handled.append(job.job_id)
 
     consumer = await bus.consume(
@@ -138,11 +138,11 @@ async def test_work_cut_short_by_stop_is_redelivered_to_the_next_consumer(bus: B
     started = asyncio.Event()
     redelivered: asyncio.Queue[int] = asyncio.Queue()
 
-    async def hang(job: AiJob, delivery: Delivery) -> None:
+    async def hang(job: AiJob, delivery: Received) -> None:
         started.set()
         await asyncio.Event().wait()
 
-    async def finish(job: AiJob, delivery: Delivery) -> None:
+    async def finish(job: AiJob, delivery: Received) -> None:
         await redelivered.put(delivery.attempt)
 
     first = await bus.consume(
@@ -173,7 +173,7 @@ async def test_in_progress_keeps_long_work_from_being_redelivered(bus: Bus) -> N
     attempts: list[int] = []
     done = asyncio.Event()
 
-    async def slow(job: AiJob, delivery: Delivery) -> None:
+    async def slow(job: AiJob, delivery: Received) -> None:
         attempts.append(delivery.attempt)
         for _ in range(6):
             await asyncio.sleep(0.4)

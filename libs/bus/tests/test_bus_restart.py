@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lpgw.bus import AiJob, Bus, Delivery, Names
+from lpgw.bus import AiJob, Bus, Names, Received
 from lpgw.stack.process import Supervisor
 from lpgw.stack.servers import start_nats
 
@@ -41,7 +41,7 @@ async def test_publish_and_consume_work_after_nats_restarts(
         await bus.declare()
         handled: asyncio.Queue[str] = asyncio.Queue()
 
-        async def handle(event: AiJob, delivery: Delivery) -> None:
+        async def handle(event: AiJob, delivery: Received) -> None:
             await handled.put(event.job_id)
 
         await bus.consume(

@@ -3,7 +3,7 @@
 import asyncio
 import time
 
-from lpgw.bus import AiJob, Bus, Delivery, SelectionReply, SelectionRequest
+from lpgw.bus import AiJob, Bus, Received, SelectionReply, SelectionRequest
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 
@@ -32,7 +32,7 @@ async def test_handler_runs_in_the_publishers_trace(bus: Bus) -> None:
     names = bus.names
     seen: asyncio.Queue[tuple[SpanContext, str]] = asyncio.Queue()
 
-    async def handle(event: AiJob, delivery: Delivery) -> None:
+    async def handle(event: AiJob, delivery: Received) -> None:
         current = trace.get_current_span().get_span_context()
         await seen.put((current, delivery.headers["traceparent"]))
 
@@ -73,7 +73,7 @@ async def test_no_trace_means_no_traceparent(bus: Bus) -> None:
     names = bus.names
     headers: asyncio.Queue[dict[str, str]] = asyncio.Queue()
 
-    async def handle(event: AiJob, delivery: Delivery) -> None:
+    async def handle(event: AiJob, delivery: Received) -> None:
         await headers.put(dict(delivery.headers))
 
     await bus.consume(

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-from lpgw.bus import AiJob, Bus, Delivery, JobError, JobResult
+from lpgw.bus import AiJob, Bus, JobError, JobResult, Received
 from lpgw.intake.app import create_app
 from lpgw.intake.settings import IntakeSettings
 
@@ -42,7 +42,7 @@ async def play_session(bus: Bus, respond: Respond) -> asyncio.Queue[AiJob]:
     """Consume jobs as the session does and publish `respond(job)` as each one's result."""
     jobs: asyncio.Queue[AiJob] = asyncio.Queue()
 
-    async def handle(job: AiJob, delivery: Delivery) -> None:
+    async def handle(job: AiJob, delivery: Received) -> None:
         await jobs.put(job)
         await bus.publish(bus.names.result(job.inbox, job.job_id), respond(job), msg_id=job.job_id)
 

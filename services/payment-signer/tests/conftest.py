@@ -4,10 +4,12 @@ test orchestrator that issues params and receives payments with lpgw.pm, as the 
 import base64
 import contextlib
 import hashlib
+import math
 import os
 import secrets
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -34,6 +36,7 @@ from lpgw.pm import (
 )
 from lpgw.pm.chain import DevnetChain, issue_context, recipient_view
 from lpgw.pm.encoding import minbytes, uint
+from lpgw.pm.ev import ticket_ev
 from lpgw.pm.recipient import new_seed
 from lpgw.service.health import Readiness
 from lpgw.signer.api.app import create_app
@@ -43,7 +46,7 @@ from lpgw.signer.keys.signing import SigningService
 from lpgw.signer.payments.audit import BusAudit
 from lpgw.signer.settings import SignerSettings
 from lpgw.stack.logged import LoggedProcess
-from lpgw.state import connect
+from lpgw.state import Keys, connect
 from lpgw.wire.net import lp_rpc_pb2 as pb
 from lpgw.wire.segdata import verify_segdata
 from nats.js.errors import NotFoundError
@@ -51,6 +54,12 @@ from nats.js.errors import NotFoundError
 TOKEN = "test-token-0123456789"
 CLIENT = "tester"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+OTHER_TOKEN = "other-token-0123456789"
+OTHER_CLIENT = "other"
+OTHER_AUTH = {"Authorization": f"Bearer {OTHER_TOKEN}"}
+BUCKET = "27_m"
+OPEN = "/v1/sessions"
+PAY_ROUTE = "/v1/sessions/{session_id}/payments"
 
 
 @pytest.fixture
@@ -295,6 +304,139 @@ def orchestrator() -> TestOrchestrator:
     return TestOrchestrator()
 
 
+# --- payment sessions -----------------------------------------------------------------------
+
+
+class Clock:
+    """A clock the test moves (whole seconds from now)."""
+
+    def __init__(self) -> None:
+        self.now = float(int(time.time()))
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def two_clients() -> tuple[str, str]:
+    """SIGNER_TOKEN_HASHES accepting TOKEN as `tester` and OTHER_TOKEN as `other`."""
+    return (f"{CLIENT}={digest(TOKEN)}", f"{OTHER_CLIENT}={digest(OTHER_TOKEN)}")
+
+
+def open_body(
+    info: pb.OrchestratorInfo | str,
+    *,
+    bucket: str = BUCKET,
+    pipeline: str = "text-to-image",
+    model_id: str = "m",
+    **extra: Any,
+) -> dict[str, Any]:
+    encoded = info if isinstance(info, str) else b64info(info)
+    return {
+        "orchestrator": encoded,
+        "pipeline": pipeline,
+        "model_id": model_id,
+        "bucket": bucket,
+        **extra,
+    }
+
+
+async def open_session(
+    signer: httpx.AsyncClient, info: pb.OrchestratorInfo | str, **extra: Any
+) -> dict[str, Any]:
+    """POST /v1/sessions, which must answer 200; its body."""
+    response = await signer.post(OPEN, json=open_body(info, **extra))
+    assert response.status_code == 200, response.text
+    opened: dict[str, Any] = response.json()
+    return opened
+
+
+def pay_path(session_id: str) -> str:
+    return PAY_ROUTE.format(session_id=session_id)
+
+
+async def pay(
+    signer: httpx.AsyncClient,
+    session_id: str,
+    units: int,
+    idempotency_key: str | None = None,
+    **extra: Any,
+) -> httpx.Response:
+    """POST one payment (a fresh idempotency key unless given)."""
+    body = {"units": units, "idempotency_key": idempotency_key or uuid.uuid4().hex, **extra}
+    return await signer.post(pay_path(session_id), json=body)
+
+
+async def paid(
+    signer: httpx.AsyncClient, session_id: str, units: int, **extra: Any
+) -> dict[str, Any]:
+    """`pay`, which must answer 200; its body."""
+    response = await pay(signer, session_id, units, **extra)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def payment_of(payment_b64: str) -> pb.Payment:
+    return pb.Payment.FromString(base64.b64decode(payment_b64))
+
+
+def nonces_of(payment_b64: str) -> list[int]:
+    return [t.sender_nonce for t in payment_of(payment_b64).ticket_sender_params]
+
+
+def info_ev(info: pb.OrchestratorInfo) -> Fraction:
+    """The exact EV of one ticket under the offer's params (face value × win probability)."""
+    params = info.ticket_params
+    return ticket_ev(uint(params.face_value), uint(params.win_prob))
+
+
+def spec_tickets(credit: Fraction, fee: Fraction, ev: Fraction, headroom: int = 1) -> int:
+    """The README's rule, written independently of the signer: no ticket while the credit
+    covers max(fee, EV) + headroom × EV, else enough whole tickets to reach it."""
+    target = max(fee, ev) + headroom * ev
+    if credit >= target:
+        return 0
+    return math.ceil((target - credit) / ev)
+
+
+def nonce_key(prefix: str, sender: bytes, info: pb.OrchestratorInfo) -> str:
+    rand_hash = info.ticket_params.recipient_rand_hash
+    return Keys(prefix).nonce("0x" + sender.hex(), "0x" + rand_hash.hex())
+
+
+def credit_key(prefix: str, info: pb.OrchestratorInfo, bucket: str = BUCKET) -> str:
+    return Keys(prefix).credit("0x" + info.ticket_params.recipient.hex(), bucket)
+
+
+async def nonce_counter(
+    redis: aioredis.Redis, prefix: str, sender: bytes, info: pb.OrchestratorInfo
+) -> int:
+    """The shared nonce counter of these params (0 when never used)."""
+    return int(await redis.get(nonce_key(prefix, sender, info)) or 0)
+
+
+async def stored_credit(
+    redis: aioredis.Redis, prefix: str, info: pb.OrchestratorInfo, bucket: str = BUCKET
+) -> Fraction | None:
+    """The credit with this orchestrator and bucket as Redis holds it (None: no credit kept)."""
+    amount = await redis.hget(credit_key(prefix, info, bucket), "c")
+    return None if amount is None else Fraction(amount.decode())
+
+
+async def snapshot(redis: aioredis.Redis, prefix: str) -> dict[bytes, Any]:
+    """Every key of the test's prefix with its value: sessions, credit, nonce counters,
+    payment records, budget counters."""
+    values: dict[bytes, Any] = {}
+    for name in sorted([k async for k in redis.scan_iter(match=f"{prefix}:*")]):
+        kind = await redis.type(name)
+        values[name] = await (redis.hgetall(name) if kind == b"hash" else redis.get(name))
+    return values
+
+
 @pytest.fixture
 def helpers() -> Any:
     """Module-level helpers for test files (importlib mode cannot import conftest)."""
@@ -304,7 +446,33 @@ def helpers() -> Any:
         check_segment = staticmethod(check_segment)
         audit_events = staticmethod(audit_events)
         TestOrchestrator = globals()["TestOrchestrator"]
+        Clock = globals()["Clock"]
         pm_payment = staticmethod(pm_payment)
+        digest = staticmethod(digest)
+        two_clients = staticmethod(two_clients)
+        open_body = staticmethod(open_body)
+        open_session = staticmethod(open_session)
+        pay_path = staticmethod(pay_path)
+        pay = staticmethod(pay)
+        paid = staticmethod(paid)
+        payment_of = staticmethod(payment_of)
+        nonces_of = staticmethod(nonces_of)
+        spec_tickets = staticmethod(spec_tickets)
+        info_ev = staticmethod(info_ev)
+        nonce_key = staticmethod(nonce_key)
+        credit_key = staticmethod(credit_key)
+        nonce_counter = staticmethod(nonce_counter)
+        stored_credit = staticmethod(stored_credit)
+        snapshot = staticmethod(snapshot)
+        TOKEN = globals()["TOKEN"]
+        CLIENT = globals()["CLIENT"]
+        AUTH = globals()["AUTH"]
+        OTHER_TOKEN = globals()["OTHER_TOKEN"]
+        OTHER_CLIENT = globals()["OTHER_CLIENT"]
+        OTHER_AUTH = globals()["OTHER_AUTH"]
+        BUCKET = globals()["BUCKET"]
+        OPEN = globals()["OPEN"]
+        PAY_ROUTE = globals()["PAY_ROUTE"]
 
     return Helpers
 

@@ -68,22 +68,62 @@ def random_info(draw: st.DrawFn) -> str:
     return base64.b64encode(info.SerializeToString()).decode()
 
 
-def payment_bodies(valid_info: str) -> st.SearchStrategy[Any]:
+@st.composite
+def varied_info(draw: st.DrawFn, valid_info: str) -> str:
+    """The valid offer with another price or auth token expiration. (An expiration Redis
+    cannot take as a TTL has its own test in test_signer_sessions.py.)"""
+    info = pb.OrchestratorInfo.FromString(base64.b64decode(valid_info))
+    if draw(st.booleans()):
+        info.price_info.pricePerUnit = draw(st.integers(-(2**63), 2**63 - 1))
+        info.price_info.pixelsPerUnit = draw(st.integers(-(2**63), 2**63 - 1))
+    else:
+        expiration = info.auth_token.expiration
+        info.auth_token.expiration = draw(st.integers(expiration - 10**6, expiration + 10**8))
+    return base64.b64encode(info.SerializeToString()).decode()
+
+
+def open_bodies(valid_info: str) -> st.SearchStrategy[Any]:
+    body = st.fixed_dictionaries(
+        {},
+        optional={
+            "orchestrator": st.just(valid_info)
+            | varied_info(valid_info)
+            | random_info()
+            | b64
+            | anything,
+            "pipeline": names | anything,
+            "model_id": names | anything,
+            "bucket": names | anything,
+            "capabilities": b64 | anything,
+            "unknown": anything,
+        },
+    )
+    return body | anything
+
+
+def pay_bodies() -> st.SearchStrategy[Any]:
     segment = st.fixed_dictionaries(
         {}, optional={"seq": big_ints | anything, "hash_hex": hexes, "profiles": anything}
     )
     body = st.fixed_dictionaries(
         {},
         optional={
-            "orchestrator": st.just(valid_info) | random_info() | b64 | anything,
-            "bucket": names | anything,
             "units": big_ints | anything,
-            "pipeline": names,
-            "model_id": names,
-            "session": names | anything,
-            "capabilities": b64 | anything,
-            "segment": segment | anything,
             "idempotency_key": names | anything,
+            "job": names | anything,
+            "segment": segment | anything,
+            "unknown": anything,
+        },
+    )
+    return body | anything
+
+
+def settle_bodies() -> st.SearchStrategy[Any]:
+    body = st.fixed_dictionaries(
+        {},
+        optional={
+            "outcome": st.sampled_from(["received", "spent", "staged", "x", ""]) | anything,
+            "debit_units": big_ints | anything,
             "unknown": anything,
         },
     )
@@ -137,21 +177,22 @@ async def test_random_bodies_never_5xx_and_4xx_change_nothing(
     read_audit: Any,
     signer_bus: Bus,
 ) -> None:
-    signer: httpx.AsyncClient = await make_replica(key, signer_client_budget_wei=10**13)
+    signer: httpx.AsyncClient = await make_replica(
+        key, signer_client_budget_wei=10**13, signer_job_budget_wei=10**12
+    )
     valid = helpers.b64info(orchestrator.info(key.address, price=(1000, 1)))
     loop = asyncio.get_running_loop()
-    created = (
-        await signer.post(
-            "/v1/payments",
-            json={
-                "orchestrator": valid,
-                "bucket": "27_m",
-                "units": 1,
-                "pipeline": "p",
-                "model_id": "m",
-            },
-        )
-    ).json()
+    opened = await helpers.open_session(signer, valid, bucket="27_m", pipeline="p")
+    session = opened["session_id"]
+    made = await helpers.paid(signer, session, 1, idempotency_key="made")
+    settled = await helpers.paid(signer, session, 1, idempotency_key="settled")
+    assert (
+        await signer.post(f"/v1/payments/{settled['payment_id']}/settle", json={"outcome": "spent"})
+    ).status_code == 200
+    sessions = st.sampled_from([session, "0" * 32, "nothex", session.upper(), "../x"])
+    payments = st.sampled_from(
+        [made["payment_id"], settled["payment_id"], "0" * 32, "nothex", "../x"]
+    )
 
     def run(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout=60)
@@ -167,30 +208,25 @@ async def test_random_bodies_never_5xx_and_4xx_change_nothing(
             assert await snapshot(redis, prefix, read_audit) == before, (path, kwargs)
 
     common = settings(
-        max_examples=120,
+        max_examples=100,
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
 
     @common
-    @given(payment_bodies(valid))
-    def payments(body: Any) -> None:
-        run(check("POST", "/v1/payments", json=body))
+    @given(open_bodies(valid))
+    def opens(body: Any) -> None:
+        run(check("POST", "/v1/sessions", json=body))
 
     @common
-    @given(
-        st.sampled_from([created["payment_id"], "0" * 32, "nothex", "../x"]),
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "outcome": st.sampled_from(["received", "x"]) | anything,
-                "debit_units": big_ints | anything,
-            },
-        )
-        | anything,
-    )
-    def completions(payment_id: str, body: Any) -> None:
-        run(check("POST", f"/v1/payments/{payment_id}/complete", json=body))
+    @given(sessions, pay_bodies())
+    def pays(session_id: str, body: Any) -> None:
+        run(check("POST", f"/v1/sessions/{session_id}/payments", json=body))
+
+    @common
+    @given(payments, settle_bodies())
+    def settles(payment_id: str, body: Any) -> None:
+        run(check("POST", f"/v1/payments/{payment_id}/settle", json=body))
 
     @common
     @given(live_bodies(valid))
@@ -200,8 +236,23 @@ async def test_random_bodies_never_5xx_and_4xx_change_nothing(
     @common
     @given(
         st.binary(max_size=300)
-        | st.sampled_from([b'{"units": 1e999}', b'{"maxPrice": {"price": 1e999}}', b"[" * 5000]),
-        st.sampled_from(["/v1/payments", "/generate-live-payment"]),
+        | st.sampled_from(
+            [
+                b'{"units": 1e999, "idempotency_key": "k"}',
+                b'{"maxPrice": {"price": 1e999}}',
+                b'{"outcome": "received", "debit_units": 1e999}',
+                b"[" * 5000,
+                b"{" * 5000,
+            ]
+        ),
+        st.sampled_from(
+            [
+                "/v1/sessions",
+                f"/v1/sessions/{session}/payments",
+                f"/v1/payments/{made['payment_id']}/settle",
+                "/generate-live-payment",
+            ]
+        ),
     )
     def raw_bytes(content: bytes, path: str) -> None:
         run(check("POST", path, content=content))
@@ -218,5 +269,5 @@ async def test_random_bodies_never_5xx_and_4xx_change_nothing(
     await signer_bus.serve(
         signer_bus.names.orchestrator_list, "selector", OrchestratorListRequest, selector
     )
-    for fuzz in (payments, completions, live, raw_bytes, discovery):
+    for fuzz in (opens, pays, settles, live, raw_bytes, discovery):
         await asyncio.to_thread(fuzz)

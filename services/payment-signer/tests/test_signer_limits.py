@@ -1,9 +1,9 @@
 """Spend controls: each refusal names its limit and by how much, and changes nothing."""
 
+import math
 from fractions import Fraction
 from typing import Any
 
-import httpx
 import pytest
 import redis.asyncio as aioredis
 from lpgw.eth import PrivateKey
@@ -124,39 +124,52 @@ def test_batch_caps() -> None:
     assert refused.value.excess.excess == "30"
 
 
-BUCKET = "27_m"
+#: 2e9 wei at 1000 wei per unit: 3 tickets first (3 EV), 2 tickets for each next one.
+UNITS = 2_000_000
 
 
-def body(info: str, units: int, session: str = "") -> dict[str, Any]:
-    return {
-        "orchestrator": info,
-        "bucket": BUCKET,
-        "units": units,
-        "pipeline": "text-to-image",
-        "model_id": "m",
-        "session": session,
-    }
-
-
-async def snapshot(redis: aioredis.Redis, prefix: str) -> dict[bytes, Any]:
-    keys = sorted([k async for k in redis.scan_iter(match=f"{prefix}:*")])
-    values: dict[bytes, Any] = {}
-    for k in keys:
-        kind = await redis.type(k)
-        values[k] = await (redis.hgetall(k) if kind == b"hash" else redis.get(k))
-    return values
-
-
-async def refusal(
-    signer: httpx.AsyncClient, request: dict[str, Any], status: int
-) -> dict[str, Any]:
-    response = await signer.post("/v1/payments", json=request)
-    assert response.status_code == status, response.text
-    error: dict[str, Any] = response.json()["error"]
-    return error
-
-
-async def test_http_refusals_name_the_limit_and_change_nothing(
+@pytest.mark.parametrize(
+    ("settings", "warm_up", "status", "limit", "message", "allowed_after"),
+    [
+        pytest.param(
+            {"signer_job_budget_wei": 3_100_000_000},
+            1,
+            429,
+            "SIGNER_JOB_BUDGET_WEI",
+            "job 'job-a' budget SIGNER_JOB_BUDGET_WEI=3100000000 wei",
+            {"job": "job-b"},
+            id="a-job-past-its-budget-is-429-and-another-job-pays",
+        ),
+        pytest.param(
+            {"signer_client_budget_wei": 5_000_000_000},
+            1,
+            429,
+            "SIGNER_CLIENT_BUDGET_WEI",
+            "client 'tester' budget SIGNER_CLIENT_BUDGET_WEI=5000000000 wei",
+            {"headers": "other"},
+            id="a-client-past-its-budget-is-429-and-another-client-pays",
+        ),
+        pytest.param(
+            {"signer_max_tickets": 2},
+            0,
+            400,
+            None,
+            "numTickets 3 exceeds maximum of 2",
+            {"units": 1_000_000},
+            id="more-tickets-than-allowed-in-one-call-is-400",
+        ),
+        pytest.param(
+            {"signer_max_total_ev": 2_500_000_000},
+            0,
+            403,
+            "SIGNER_MAX_TOTAL_EV",
+            "total EV of 3 tickets",
+            {"units": 1_000_000},
+            id="a-total-ev-above-the-cap-is-403",
+        ),
+    ],
+)
+async def test_pay_refusals_name_the_limit_and_change_nothing(
     make_replica: Any,
     key: PrivateKey,
     helpers: Any,
@@ -164,44 +177,51 @@ async def test_http_refusals_name_the_limit_and_change_nothing(
     redis: aioredis.Redis,
     prefix: str,
     read_audit: Any,
+    settings: dict[str, Any],
+    warm_up: int,
+    status: int,
+    limit: str | None,
+    message: str,
+    allowed_after: dict[str, Any],
 ) -> None:
-    signer = await make_replica(
-        key,
-        signer_max_prices=({"pipeline": "text-to-image", "price_per_unit": 100},),
-        signer_max_ticket_ev=2_000_000_000,
-        signer_max_total_ev=5_000_000_000,
-        signer_client_budget_wei=12_000_000_000,
-        signer_session_budget_wei=3_100_000_000,
-    )
-    good = helpers.b64info(orchestrator.info(key.address, price=(100, 1)))
-    assert (await signer.post("/v1/payments", json=body(good, 10, "job-a"))).status_code == 200
-    before = await snapshot(redis, prefix)
+    signer = await make_replica(key, signer_token_hashes=helpers.two_clients(), **settings)
+    info = orchestrator.info(key.address, price=(1000, 1))
+    sid = (await helpers.open_session(signer, info))["session_id"]
+    ev = helpers.info_ev(info)
+    for _ in range(warm_up):
+        assert (await helpers.paid(signer, sid, UNITS, job="job-a"))["tickets"] == 3
+    before = await helpers.snapshot(redis, prefix)
     events = len(await read_audit())
 
-    pricey = helpers.b64info(orchestrator.info(key.address, price=(101, 1)))
-    error = await refusal(signer, body(pricey, 10), 481)
-    assert error["limit"] == "SIGNER_MAX_PRICES[text-to-image/default]"
-    assert (error["allowed"], error["requested"], error["excess"]) == ("100", "101", "1")
-    assert "exceeds" in error["message"]
-
-    error = await refusal(signer, body(good, 60_000_000), 403)  # 6 tickets: 6e9 > 5e9
-    assert error["limit"] == "SIGNER_MAX_TOTAL_EV"
-    assert Fraction(error["excess"]) == Fraction(error["requested"]) - 5_000_000_000
-
-    error = await refusal(signer, body(good, 25_000_000, "job-a"), 429)  # 3 more tickets
-    assert error["limit"] == "SIGNER_SESSION_BUDGET_WEI"
-    assert "session 'job-a'" in error["message"]
-
-    rich = helpers.TestOrchestrator(ticket_ev=3_000_000_000)
-    error = await refusal(signer, body(helpers.b64info(rich.info(key.address)), 1), 403)
-    assert error["limit"] == "SIGNER_MAX_TICKET_EV"
-
-    assert await snapshot(redis, prefix) == before
+    refused = await helpers.pay(signer, sid, UNITS, job="job-a")
+    assert refused.status_code == status, refused.text
+    error = refused.json()["error"]
+    assert message in error["message"]
+    if limit is not None:
+        assert error["limit"] == limit
+        assert Fraction(error["excess"]) == Fraction(error["requested"]) - Fraction(
+            error["allowed"]
+        )
+        tickets = 2 if warm_up else 3
+        assert Fraction(error["requested"]) == (
+            math.ceil(tickets * ev) if status == 429 else tickets * ev
+        )
+    assert await helpers.snapshot(redis, prefix) == before  # credit, nonces, budgets, records
     assert len(await read_audit()) == events
 
-    for session in ("job-b", "job-c", "job-d"):  # 3 tickets each: 10 of 12e9 spent
-        response = await signer.post("/v1/payments", json=body(good, 25_000_000, session))
-        assert response.status_code == 200, response.text
-    error = await refusal(signer, body(good, 25_000_000, "job-e"), 429)
-    assert error["limit"] == "SIGNER_CLIENT_BUDGET_WEI"
-    assert "client 'tester'" in error["message"]
+    if allowed_after.get("headers") == "other":
+        other_sid = (
+            await signer.post(
+                helpers.OPEN, json=helpers.open_body(info), headers=helpers.OTHER_AUTH
+            )
+        ).json()["session_id"]
+        allowed = await signer.post(
+            helpers.pay_path(other_sid),
+            json={"units": UNITS, "idempotency_key": "k", "job": "job-z"},
+            headers=helpers.OTHER_AUTH,
+        )
+    else:
+        body = {"units": UNITS, "job": "job-a", **allowed_after}
+        allowed = await helpers.pay(signer, sid, body.pop("units"), **body)
+    assert allowed.status_code == 200, allowed.text
+    assert orchestrator.receive(allowed.json()["payment"]).credited == allowed.json()["tickets"]

@@ -1,157 +1,25 @@
-"""POST /v1/payments: payments an lpgw.pm orchestrator accepts, credit per §7, refresh, refusals."""
+"""POST /v1/sessions/{session_id}/payments: payments an lpgw.pm orchestrator accepts, the credit
+rule, ticket-less payments, segments, refresh and unknown sessions."""
 
 import base64
 from fractions import Fraction
 from typing import Any
 
-import httpx
 import pytest
 import redis.asyncio as aioredis
 from lpgw.eth import KECCAK_EMPTY, PrivateKey
-from lpgw.pm.encoding import minbytes
-from lpgw.pm.ev import MAX_WIN_PROB
-from lpgw.state import Keys
+from lpgw.wire.capabilities import ai_job_capabilities
 from lpgw.wire.net import lp_rpc_pb2 as pb
+from lpgw.wire.segdata import verify_segdata
 
-BUCKET = "27_stabilityai/sdxl-turbo"
-EV = Fraction(1_000_000_000)  # the test orchestrator's ticket EV (within 1 wei), face value 1e11
-FEE = Fraction(300_000_000)  # 10 units at 30 000 000 wei
-
-
-def body(info: str, units: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "orchestrator": info,
-        "bucket": BUCKET,
-        "units": units,
-        "pipeline": "text-to-image",
-        "model_id": "stabilityai/sdxl-turbo",
-        **extra,
-    }
+ORCHESTRATOR_URL = "Livepeer-Orchestrator-URL"
 
 
-async def test_every_ticket_of_the_payment_is_accepted_by_the_orchestrator(
-    make_replica: Any, key: PrivateKey, helpers: Any, orchestrator: Any
-) -> None:
-    signer: httpx.AsyncClient = await make_replica(key)
-    info = orchestrator.info(key.address, price=(10, 1))
-    # 512×512 units at 10 wei = 2 621 440 wei of fee; tickets are worth ~1e9 each: one ticket.
-    response = await signer.post("/v1/payments", json=body(helpers.b64info(info), 512 * 512))
-    assert response.status_code == 200, response.text
-    created = response.json()
-    assert created["tickets"] == 1
-    assert created["fee"] == str(10 * 512 * 512)
-    outcome = orchestrator.receive(created["payment"])
-    assert outcome.ok, outcome.error
-    assert outcome.credited == created["tickets"]
-    assert outcome.credit == Fraction(created["ev"])
-    payment = pb.Payment.FromString(base64.b64decode(created["payment"]))
-    assert payment.sender == key.address
-    assert payment.expected_price == info.price_info
-    assert payment.expiration_params == info.ticket_params.expiration_params
-    assert not payment.ticket_params.HasField("expiration_params")
-    seg = helpers.check_segment(created["segment"], key.address)
-    assert seg.manifestId == BUCKET.encode()
-    assert seg.seq == 0 and seg.hash == KECCAK_EMPTY
-    assert seg.auth_token == info.auth_token
+def credit_of(answer: dict[str, Any]) -> Fraction:
+    return Fraction(answer["credit"])
 
 
-async def test_a_large_fee_takes_several_tickets_all_accepted(
-    make_replica: Any, key: PrivateKey, helpers: Any, orchestrator: Any
-) -> None:
-    signer = await make_replica(key)
-    info = helpers.b64info(orchestrator.info(key.address, price=(1000, 1)))
-    created = (await signer.post("/v1/payments", json=body(info, 10_500_000))).json()
-    assert created["tickets"] == 11  # ceil(1.05e10 / 1e9)
-    outcome = orchestrator.receive(created["payment"])
-    assert outcome.ok and outcome.credited == 11
-    again = (await signer.post("/v1/payments", json=body(info, 10_500_000))).json()
-    assert orchestrator.receive(again["payment"]).credited == again["tickets"]
-    nonces = [
-        t.sender_nonce
-        for t in helpers.pm_payment(
-            pb.Payment.FromString(base64.b64decode(again["payment"]))
-        ).tickets
-    ]
-    assert nonces == list(range(12, 12 + again["tickets"]))
-
-
-@pytest.mark.parametrize(
-    "with_params", [pytest.param(False, id="no-ticket-params"), pytest.param(True, id="free")]
-)
-async def test_ticket_less_payment(
-    make_replica: Any, key: PrivateKey, helpers: Any, orchestrator: Any, with_params: bool
-) -> None:
-    signer = await make_replica(key)
-    price = (10, 1) if not with_params else (0, 1)
-    info = orchestrator.info(key.address, price=price, with_params=with_params)
-    created = (await signer.post("/v1/payments", json=body(helpers.b64info(info), 100))).json()
-    assert created["tickets"] == 0
-    payment = pb.Payment.FromString(base64.b64decode(created["payment"]))
-    assert payment.sender == key.address and not payment.HasField("ticket_params")
-    assert payment.expected_price == info.price_info
-    assert orchestrator.receive(created["payment"]).ok
-    helpers.check_segment(created["segment"], key.address)
-
-
-# One fee is 0.3 EV, and the orchestrator wants at least one EV of credit: the first call buys
-# one ticket; the next one buys what brings the credit back to one EV.
-@pytest.mark.parametrize(
-    ("outcome", "debit_units", "credit_after", "tickets_next"),
-    [
-        pytest.param("received", None, -FEE, 1, id="received-debits-the-fee"),
-        pytest.param("received", 0, Fraction(0), 0, id="received-debit-zero-keeps-all"),
-        pytest.param("received", 40, -4 * FEE, 2, id="received-big-debit-goes-negative"),
-        pytest.param("spent", None, None, 1, id="spent-loses-the-credit"),
-        pytest.param("staged", None, None, 1, id="staged-puts-back-only-existing"),
-    ],
-)
-async def test_credit_semantics(
-    make_replica: Any,
-    key: PrivateKey,
-    helpers: Any,
-    orchestrator: Any,
-    outcome: str,
-    debit_units: int | None,
-    credit_after: Fraction | None,
-    tickets_next: int,
-) -> None:
-    signer = await make_replica(key)
-    info = helpers.b64info(orchestrator.info(key.address, price=(30_000_000, 1)))
-    first = (await signer.post("/v1/payments", json=body(info, 10))).json()
-    assert first["tickets"] == 1
-    done = {"outcome": outcome} | ({} if debit_units is None else {"debit_units": debit_units})
-    response = await signer.post(f"/v1/payments/{first['payment_id']}/complete", json=done)
-    assert response.status_code == 200, response.text
-    # credit_after is relative to the ticket's exact EV; None means nothing is left.
-    expected = Fraction(0) if credit_after is None else Fraction(first["ev"]) + credit_after
-    assert Fraction(response.json()["credit"]) == expected
-    second = (await signer.post("/v1/payments", json=body(info, 10))).json()
-    assert second["tickets"] == tickets_next
-    again = await signer.post(f"/v1/payments/{first['payment_id']}/complete", json=done)
-    assert again.status_code == 404
-
-
-async def test_running_requests_reserve_the_credit(
-    make_replica: Any, key: PrivateKey, helpers: Any, orchestrator: Any
-) -> None:
-    signer = await make_replica(key)
-    info = helpers.b64info(orchestrator.info(key.address, price=(30_000_000, 1)))
-    first = (await signer.post("/v1/payments", json=body(info, 10))).json()
-    await signer.post(
-        f"/v1/payments/{first['payment_id']}/complete",
-        json={"outcome": "received", "debit_units": 0},
-    )
-    running = (await signer.post("/v1/payments", json=body(info, 10))).json()
-    assert running["tickets"] == 0  # one EV of credit covers the request
-    concurrent = (await signer.post("/v1/payments", json=body(info, 10))).json()
-    assert concurrent["tickets"] == 1  # the credit is reserved by the running request
-    staged = await signer.post(
-        f"/v1/payments/{running['payment_id']}/complete", json={"outcome": "staged"}
-    )
-    assert Fraction(staged.json()["credit"]) == Fraction(first["ev"])
-
-
-async def test_uncompleted_payments_expire_as_spent(
+async def test_every_ticket_of_many_payments_is_accepted_and_the_credit_is_exact(
     make_replica: Any,
     key: PrivateKey,
     helpers: Any,
@@ -159,64 +27,96 @@ async def test_uncompleted_payments_expire_as_spent(
     redis: aioredis.Redis,
     prefix: str,
 ) -> None:
-    signer = await make_replica(key, signer_pending_ttl_s=1)
-    info = helpers.b64info(orchestrator.info(key.address, price=(30_000_000, 1)))
-    first = (await signer.post("/v1/payments", json=body(info, 10))).json()
-    assert await redis.ttl(Keys(prefix).pending_payment(first["payment_id"])) <= 1
-    await redis.delete(Keys(prefix).pending_payment(first["payment_id"]))  # what expiry does
-    response = await signer.post(
-        f"/v1/payments/{first['payment_id']}/complete", json={"outcome": "received"}
-    )
-    assert response.status_code == 404
-    assert (await signer.post("/v1/payments", json=body(info, 10))).json()["tickets"] == 1
+    signer = await make_replica(key, signer_nonce_refresh_at=5000)
+    info = orchestrator.info(key.address, price=(1000, 1))
+    opened = await helpers.open_session(signer, info)
+    ev = Fraction(opened["ticket_ev"])
+    assert ev == helpers.info_ev(info)
+    # Fees from none to ~12 EV, in an order that both spends and rebuilds the credit.
+    units = [10_500_000, 0, 2_000_000, 12_345_678, 500_000, 1, 7_000_000, 3] * 4
+    credit = Fraction(0)
+    seen: list[int] = []
+    for n in units:
+        answer = await helpers.paid(signer, opened["session_id"], n)
+        fee = Fraction(1000 * n)
+        assert answer["fee"] == str(1000 * n)
+        assert answer["tickets"] == helpers.spec_tickets(credit, fee, ev)
+        assert credit_of(answer) == credit + answer["tickets"] * ev - fee  # exactly
+        credit = credit_of(answer)
+        outcome = orchestrator.receive(answer["payment"])
+        assert outcome.ok, outcome.error
+        assert outcome.credited == answer["tickets"]
+        assert outcome.credit == answer["tickets"] * ev
+        nonces = helpers.nonces_of(answer["payment"])
+        assert len(nonces) == answer["tickets"]
+        if nonces:
+            assert nonces == list(range(nonces[0], nonces[0] + len(nonces)))  # consecutive
+        seen += nonces
+    assert len(seen) == len(set(seen))
+    assert orchestrator.credit == len(seen) * ev
+    assert await helpers.stored_credit(redis, prefix, info) == credit
 
 
-async def test_past_the_nonce_threshold_the_caller_must_refresh(
+async def test_a_paid_payment_echoes_the_offer_and_signs_the_ai_segment(
     make_replica: Any, key: PrivateKey, helpers: Any, orchestrator: Any
 ) -> None:
-    signer = await make_replica(key, signer_nonce_refresh_at=15)
-    info = orchestrator.info(key.address, price=(1000, 1))
-    request = body(helpers.b64info(info), 10_000_000)  # 10 tickets a call
-    assert (await signer.post("/v1/payments", json=request)).json()["tickets"] == 10
-    refused = await signer.post("/v1/payments", json=request)
-    assert refused.status_code == 480
-    assert refused.headers["livepeer-orchestrator-url"] == info.transcoder
-    assert "refresh" in refused.json()["error"]["message"]
-    fresh = helpers.b64info(orchestrator.info(key.address, price=(1000, 1)))
-    created = (await signer.post("/v1/payments", json=body(fresh, 10_000_000))).json()
-    assert orchestrator.receive(created["payment"]).credited == 10
+    signer = await make_replica(key)
+    info = orchestrator.info(key.address, price=(10, 1))
+    caps = ai_job_capabilities("text-to-image", "m")
+    opened = await helpers.open_session(
+        signer, info, capabilities=base64.b64encode(caps.SerializeToString()).decode()
+    )
+    answer = await helpers.paid(signer, opened["session_id"], 512 * 512)
+    assert set(answer) == {"payment_id", "payment", "segment", "tickets", "fee", "credit"}
+    assert len(answer["payment_id"]) == 32 and int(answer["payment_id"], 16) >= 0
+    payment = helpers.payment_of(answer["payment"])
+    assert payment.sender == key.address
+    assert payment.expected_price == info.price_info
+    assert payment.expiration_params == info.ticket_params.expiration_params
+    echoed = pb.TicketParams()
+    echoed.CopyFrom(info.ticket_params)
+    echoed.ClearField("expiration_params")
+    assert payment.ticket_params == echoed  # fields 1-6 byte for byte
+    seg = helpers.check_segment(answer["segment"], key.address)
+    assert seg.manifestId == helpers.BUCKET.encode()
+    assert (seg.seq, seg.hash) == (0, KECCAK_EMPTY)
+    assert seg.auth_token == info.auth_token
+    assert seg.capabilities == caps
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("price", "units", "headroom", "tickets"),
     [
-        pytest.param({"expiration_block": minbytes(1)}, "TicketParams expired", id="expired"),
-        pytest.param({"expiration_block": b""}, "ticketParams expiration block is 0", id="block-0"),
-        pytest.param(
-            {"win_prob": minbytes(MAX_WIN_PROB)},
-            "ticket faceValue too low faceValue=100000000000",
-            id="ev-not-below-face-value",
-        ),
+        pytest.param(10, 1000, 1, 2, id="fee-far-below-ev-buys-ev-plus-one-ev"),
+        pytest.param(10, 1000, 0, 1, id="fee-far-below-ev-without-headroom-buys-one-ev"),
+        pytest.param(10, 1000, 3, 4, id="headroom-three-buys-four"),
+        pytest.param(10, 0, 1, 2, id="a-free-request-still-keeps-ev-plus-headroom"),
+        pytest.param(1000, 10_500_000, 1, 12, id="fee-of-ten-and-a-half-ev-buys-twelve"),
+        pytest.param(1000, 10_500_000, 0, 11, id="fee-of-ten-and-a-half-ev-buys-eleven-without"),
+        pytest.param(1000, 1_000_000, 0, 1, id="fee-a-hair-below-one-ev-buys-one"),
     ],
 )
-async def test_invalid_params_are_400_with_the_pm_text(
+async def test_the_first_payment_buys_max_fee_ev_plus_headroom(
     make_replica: Any,
     key: PrivateKey,
     helpers: Any,
     orchestrator: Any,
-    change: dict[str, bytes],
-    message: str,
+    price: int,
+    units: int,
+    headroom: int,
+    tickets: int,
 ) -> None:
-    signer = await make_replica(key)
-    info = orchestrator.info(key.address)
-    for name, value in change.items():
-        setattr(info.ticket_params, name, value)
-    response = await signer.post("/v1/payments", json=body(helpers.b64info(info), 100))
-    assert response.status_code == 400
-    assert response.json()["error"]["message"] == message
+    signer = await make_replica(key, signer_credit_headroom_tickets=headroom)
+    info = orchestrator.info(key.address, price=(price, 1))
+    opened = await helpers.open_session(signer, info)
+    ev = Fraction(opened["ticket_ev"])
+    answer = await helpers.paid(signer, opened["session_id"], units)
+    assert answer["tickets"] == tickets
+    assert credit_of(answer) == tickets * ev - price * units
+    assert orchestrator.receive(answer["payment"]).credited == tickets
 
 
-async def test_ticket_params_without_expiration_params_are_400_and_change_nothing(
+async def test_with_a_fee_far_below_ev_most_payments_carry_no_ticket(
     make_replica: Any,
     key: PrivateKey,
     helpers: Any,
@@ -226,16 +126,247 @@ async def test_ticket_params_without_expiration_params_are_400_and_change_nothin
     read_audit: Any,
 ) -> None:
     signer = await make_replica(key)
+    info = orchestrator.info(key.address, price=(1_000_000, 1))
+    opened = await helpers.open_session(signer, info)
+    ev = Fraction(opened["ticket_ev"])
+    fee = Fraction(100_000_000)  # a tenth of an EV
+    credit = Fraction(0)
+    ticketless: set[tuple[str, str]] = set()
+    handed_out: list[int] = []
+    ticket_calls = 0
+    for _ in range(40):
+        counter = await helpers.nonce_counter(redis, prefix, key.address, info)
+        events = len(await read_audit())
+        answer = await helpers.paid(signer, opened["session_id"], 100)
+        assert answer["tickets"] == helpers.spec_tickets(credit, fee, ev)
+        assert credit_of(answer) == credit + answer["tickets"] * ev - fee
+        credit = credit_of(answer)
+        outcome = orchestrator.receive(answer["payment"])
+        assert outcome.ok and outcome.credited == answer["tickets"]
+        if answer["tickets"]:
+            ticket_calls += 1
+            handed_out += helpers.nonces_of(answer["payment"])
+            assert len(await read_audit()) == events + 1
+            continue
+        # No ticket: the session's own Payment{sender, expected_price}, no nonce, no event.
+        payment = helpers.payment_of(answer["payment"])
+        assert payment.sender == key.address and payment.expected_price == info.price_info
+        assert not payment.HasField("ticket_params") and not payment.ticket_sender_params
+        helpers.check_segment(answer["segment"], key.address)
+        ticketless.add((answer["payment"], answer["segment"]))
+        assert await helpers.nonce_counter(redis, prefix, key.address, info) == counter
+        assert len(await read_audit()) == events
+    assert ticket_calls <= 6  # 2 EV, then one EV every ten requests
+    assert len(ticketless) == 1  # the same headers for every ticket-less AI request
+    assert handed_out == list(range(1, len(handed_out) + 1))  # none taken by the others
+    assert await helpers.stored_credit(redis, prefix, info) == credit
+
+
+@pytest.mark.parametrize(
+    ("price", "with_params"),
+    [
+        pytest.param((10, 1), False, id="an-offer-without-ticket-params"),
+        pytest.param((0, 1), True, id="free-ticket-params"),
+    ],
+)
+async def test_offers_without_tickets_are_paid_without_credit_or_state(
+    make_replica: Any,
+    key: PrivateKey,
+    helpers: Any,
+    orchestrator: Any,
+    redis: aioredis.Redis,
+    prefix: str,
+    read_audit: Any,
+    price: tuple[int, int],
+    with_params: bool,
+) -> None:
+    signer = await make_replica(key)
+    info = orchestrator.info(key.address, price=price, with_params=with_params)
+    opened = await helpers.open_session(signer, info)
+    after_open = await helpers.snapshot(redis, prefix)
+    answers = [await helpers.paid(signer, opened["session_id"], 100) for _ in range(3)]
+    for answer in answers:
+        assert (answer["tickets"], answer["credit"]) == (0, "0")
+        assert answer["fee"] == str(100 * price[0])
+        payment = helpers.payment_of(answer["payment"])
+        assert payment.sender == key.address and not payment.HasField("ticket_params")
+        assert payment.expected_price == info.price_info
+        assert orchestrator.receive(answer["payment"]).ok
+        helpers.check_segment(answer["segment"], key.address)
+    assert len({a["payment_id"] for a in answers}) == 3
+    assert await helpers.snapshot(redis, prefix) == after_open  # no credit, no record
+    assert [e.route for e in await read_audit()] == [helpers.OPEN]
+    # Nothing moved, so there is nothing to settle.
+    settle = await signer.post(
+        f"/v1/payments/{answers[0]['payment_id']}/settle", json={"outcome": "staged"}
+    )
+    assert settle.status_code == 404, settle.text
+
+
+async def test_a_transcoding_segment_is_signed_with_its_seq_hash_and_profiles(
+    make_replica: Any, key: PrivateKey, helpers: Any, orchestrator: Any
+) -> None:
+    signer = await make_replica(key)
     info = orchestrator.info(key.address, price=(1, 1))
-    info.ticket_params.ClearField("expiration_params")
-    encoded = helpers.b64info(info)
-    message = "ticket params lack expiration_params"
-    for path, request in [
-        ("/v1/payments", body(encoded, 10_000_000)),
-        ("/generate-live-payment", {"orchestrator": encoded, "type": "lv2v"}),
-    ]:
-        response = await signer.post(path, json=request)
-        assert response.status_code == 400, (path, response.text)
-        assert response.json()["error"]["message"] == message
-    assert [k async for k in redis.scan_iter(match=f"{prefix}:*")] == []
-    assert await read_audit() == []
+    bucket = info.auth_token.session_id  # transcoding: the auth token's session id
+    opened = await helpers.open_session(signer, info, pipeline="transcoding", bucket=bucket)
+    digest = bytes(range(32))
+    profiles = ["P240p30fps16x9", "P360p30fps16x9"]
+    segment = {"seq": 41, "hash_hex": "0x" + digest.hex(), "profiles": profiles}
+    answer = await helpers.paid(signer, opened["session_id"], 1000, segment=segment)
+    seg = pb.SegData.FromString(base64.b64decode(answer["segment"]))
+    verify_segdata(seg, key.address)
+    assert seg.manifestId == bucket.encode()
+    assert (seg.seq, seg.hash) == (41, digest)
+    assert [p.name for p in seg.fullProfiles3] == profiles
+    assert seg.auth_token == info.auth_token
+    assert orchestrator.receive(answer["payment"]).ok
+
+    upper = {**segment, "seq": 42, "hash_hex": digest.hex().upper(), "profiles": []}
+    other = await helpers.paid(signer, opened["session_id"], 1000, segment=upper)
+    seg2 = pb.SegData.FromString(base64.b64decode(other["segment"]))
+    verify_segdata(seg2, key.address)
+    assert (seg2.seq, seg2.hash, list(seg2.fullProfiles3)) == (42, digest, [])
+    ai = await helpers.paid(signer, opened["session_id"], 1000)
+    assert helpers.check_segment(ai["segment"], key.address).seq == 0
+
+
+@pytest.mark.parametrize(
+    ("segment", "message"),
+    [
+        pytest.param(
+            {"seq": -1, "hash_hex": "00" * 32}, "segment.seq:", id="a-negative-seq-is-400"
+        ),
+        pytest.param({"seq": 1, "hash_hex": "00" * 31}, "segment.hash_hex:", id="a-short-hash"),
+        pytest.param(
+            {"seq": 1, "hash_hex": "00" * 32, "profiles": ["tab\there"]},
+            "segment profile must be printable ASCII",
+            id="a-profile-that-is-not-printable",
+        ),
+        pytest.param(
+            {"seq": 1, "hash_hex": "00" * 32, "profiles": ["p"] * 17},
+            "segment.profiles:",
+            id="more-than-16-profiles",
+        ),
+    ],
+)
+async def test_bad_segments_are_400(
+    make_replica: Any,
+    key: PrivateKey,
+    helpers: Any,
+    orchestrator: Any,
+    segment: dict[str, Any],
+    message: str,
+) -> None:
+    signer = await make_replica(key)
+    opened = await helpers.open_session(signer, orchestrator.info(key.address))
+    response = await helpers.pay(signer, opened["session_id"], 1, segment=segment)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["message"].startswith(message)
+
+
+async def test_unknown_expired_or_stale_sessions(
+    make_replica: Any, key: PrivateKey, helpers: Any
+) -> None:
+    clock = helpers.Clock()
+    orchestrator = helpers.TestOrchestrator(clock=clock)
+    signer = await make_replica(key, clock=clock)
+    info = orchestrator.info(key.address)
+    opened = await helpers.open_session(signer, info)
+    short = orchestrator.info(key.address, token_lifetime_s=300)
+    short_session = await helpers.open_session(signer, short)
+
+    unknown = await helpers.pay(signer, "0123456789abcdef" * 2, 1)
+    assert unknown.status_code == 404, unknown.text
+    malformed = await helpers.pay(signer, "NOT-A-SESSION", 1)
+    assert malformed.status_code == 400, malformed.text
+    assert malformed.json()["error"]["message"] == "session id must be 32 lowercase hex digits"
+
+    clock.now += 121  # the short token has 179 s left
+    refresh = await helpers.pay(signer, short_session["session_id"], 1)
+    assert refresh.status_code == 480, refresh.text
+    assert refresh.headers[ORCHESTRATOR_URL] == short.transcoder
+    assert (await helpers.pay(signer, opened["session_id"], 1)).status_code == 200
+
+    clock.now += 39 * 12 - 121  # the params' last block: expired for a sender
+    expired_params = await helpers.pay(signer, opened["session_id"], 1)
+    assert expired_params.status_code == 480, expired_params.text
+    assert expired_params.headers[ORCHESTRATOR_URL] == info.transcoder
+    assert "ticket params expired" in expired_params.json()["error"]["message"]
+
+    clock.now = info.auth_token.expiration  # the auth token, hence the session, expired
+    gone = await helpers.pay(signer, opened["session_id"], 1)
+    assert gone.status_code == 404, gone.text
+
+
+async def test_past_the_nonce_threshold_the_caller_must_refresh(
+    make_replica: Any,
+    key: PrivateKey,
+    helpers: Any,
+    orchestrator: Any,
+    redis: aioredis.Redis,
+    prefix: str,
+    read_audit: Any,
+) -> None:
+    signer = await make_replica(key, signer_nonce_refresh_at=15)
+    info = orchestrator.info(key.address, price=(1000, 1))
+    opened = await helpers.open_session(signer, info)
+    first = await helpers.paid(signer, opened["session_id"], 10_500_000)  # 12 tickets
+    assert helpers.nonces_of(first["payment"]) == list(range(1, 13))
+    before = await helpers.snapshot(redis, prefix)
+    events = len(await read_audit())
+
+    refused = await helpers.pay(signer, opened["session_id"], 10_500_000)  # 10 more
+    assert refused.status_code == 480, refused.text
+    assert refused.headers[ORCHESTRATOR_URL] == info.transcoder
+    assert "refresh" in refused.json()["error"]["message"]
+    assert await helpers.snapshot(redis, prefix) == before
+    assert len(await read_audit()) == events
+    assert await helpers.nonce_counter(redis, prefix, key.address, info) <= 15
+
+    fresh = orchestrator.info(key.address, price=(1000, 1))
+    renewed = await helpers.open_session(signer, fresh)
+    answer = await helpers.paid(signer, renewed["session_id"], 10_500_000)
+    assert helpers.nonces_of(answer["payment"])[0] == 1  # new params, new nonces
+    assert orchestrator.receive(first["payment"]).credited == 12
+    assert orchestrator.receive(answer["payment"]).credited == answer["tickets"] == 10
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        pytest.param({"units": -1, "idempotency_key": "k"}, "units:", id="negative-units"),
+        pytest.param({"units": 2**63, "idempotency_key": "k"}, "units:", id="units-past-int64"),
+        pytest.param({"units": 1.5, "idempotency_key": "k"}, "units:", id="fractional-units"),
+        pytest.param({"units": "1", "idempotency_key": "k"}, "units:", id="units-as-a-string"),
+        pytest.param({"idempotency_key": "k"}, "units:", id="no-units"),
+        pytest.param({"units": 1}, "idempotency_key:", id="no-idempotency-key"),
+        pytest.param(
+            {"units": 1, "idempotency_key": "k", "job": "caf\u00e9"},
+            "job must be printable ASCII",
+            id="a-job-that-is-not-ascii",
+        ),
+        pytest.param(
+            {"units": 1, "idempotency_key": "k", "session": "s"},
+            "session:",
+            id="an-unknown-field",
+        ),
+    ],
+)
+async def test_bad_pay_bodies_are_400(
+    make_replica: Any,
+    key: PrivateKey,
+    helpers: Any,
+    orchestrator: Any,
+    redis: aioredis.Redis,
+    prefix: str,
+    body: dict[str, Any],
+    message: str,
+) -> None:
+    signer = await make_replica(key)
+    opened = await helpers.open_session(signer, orchestrator.info(key.address))
+    before = await helpers.snapshot(redis, prefix)
+    response = await signer.post(helpers.pay_path(opened["session_id"]), json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["message"].startswith(message)
+    assert await helpers.snapshot(redis, prefix) == before

@@ -1,5 +1,5 @@
-"""Pure decision rules: names, settlement, state blob, webhook verdicts, settings parsing,
-price drift, the Payment message."""
+"""Pure decision rules: names, state blob, webhook verdicts, settings parsing, price drift, the
+Payment message, request bodies. (Credit maths: test_signer_credit.py.)"""
 
 import hashlib
 from datetime import UTC, datetime
@@ -23,7 +23,7 @@ from lpgw.signer.live.rules import check_drift
 from lpgw.signer.live.state import LiveState, decode_state, encode_state
 from lpgw.signer.live.webhook import WebhookFailed, interpret, parse_header_list
 from lpgw.signer.payments.message import payment_message
-from lpgw.signer.policy.credit import Outcome, Pending, settlement
+from lpgw.signer.payments.orders import PayBody, checked_id, pay_order
 from lpgw.signer.policy.offer import Offer
 from lpgw.signer.settings import SignerSettings
 from lpgw.wire.net import lp_rpc_pb2 as pb
@@ -48,39 +48,6 @@ def test_signed_names_are_short_printable_ascii(value: Any, ok: bool) -> None:
     else:
         with pytest.raises(InvalidRequest):
             checked_name(value, "bucket")
-
-
-PENDING = Pending(
-    recipient="0x01",
-    bucket="b",
-    existing=Fraction(5),
-    new_credit=Fraction(20),
-    fee=Fraction(12),
-    units=4,
-    price=Fraction(3),
-    tracks_credit=True,
-    client="c",
-    session="s",
-    spend_wei=20,
-)
-
-
-@pytest.mark.parametrize(
-    ("outcome", "debit_units", "expected"),
-    [
-        pytest.param(Outcome.RECEIVED, None, Fraction(13), id="received-debits-the-estimate"),
-        pytest.param(Outcome.RECEIVED, 10, Fraction(-5), id="received-debits-real-units"),
-        pytest.param(Outcome.SPENT, None, Fraction(0), id="spent-puts-nothing-back"),
-        pytest.param(Outcome.STAGED, 3, Fraction(5), id="staged-puts-back-existing"),
-    ],
-)
-def test_settlement(outcome: Outcome, debit_units: int | None, expected: Fraction) -> None:
-    assert settlement(PENDING, outcome, debit_units) == expected
-
-
-def test_pending_survives_storage() -> None:
-    stored = {k.encode(): v.encode() for k, v in PENDING.to_fields().items()}
-    assert Pending.from_fields(stored) == PENDING
 
 
 def test_state_blob_round_trip_with_go_field_names() -> None:
@@ -182,7 +149,16 @@ def test_payment_settings_from_the_environment(clean_env: pytest.MonkeyPatch) ->
     assert policy.global_max_price == Fraction(1, 3)
     assert policy.max_prices[0].price == 7
     assert policy.client_budget_wei == 1000
-    assert policy.session_budget_wei is None
+    assert policy.job_budget_wei is None
+    assert (policy.credit_headroom, policy.payment_ttl_s) == (1, 600)
+
+
+def test_renamed_payment_settings(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("SIGNER_JOB_BUDGET_WEI", "5000")
+    clean_env.setenv("SIGNER_PAYMENT_TTL_S", "30")
+    clean_env.setenv("SIGNER_CREDIT_HEADROOM_TICKETS", "0")
+    policy = load_settings(SignerSettings).payment_policy()
+    assert (policy.job_budget_wei, policy.payment_ttl_s, policy.credit_headroom) == (5000, 30, 0)
 
 
 @pytest.mark.parametrize(
@@ -193,6 +169,9 @@ def test_payment_settings_from_the_environment(clean_env: pytest.MonkeyPatch) ->
         pytest.param("SIGNER_MAX_PRICE_PER_UNIT", "-1", id="negative-price"),
         pytest.param("SIGNER_CLIENT_BUDGET_WEI", str(2**63), id="budget-above-int64"),
         pytest.param("SIGNER_NONCE_REFRESH_AT", str(2**32), id="nonce-above-uint32"),
+        pytest.param("SIGNER_JOB_BUDGET_WEI", "-1", id="negative-job-budget"),
+        pytest.param("SIGNER_PAYMENT_TTL_S", "0", id="payment-ttl-zero"),
+        pytest.param("SIGNER_CREDIT_HEADROOM_TICKETS", "-1", id="negative-headroom"),
         pytest.param("SIGNER_TOKEN_HASHES", f"bad name={DIGEST}", id="bad-client-name"),
         pytest.param("SIGNER_WEBHOOK_HEADERS", "novalue", id="bad-webhook-headers"),
     ],
@@ -222,3 +201,43 @@ def test_a_payment_with_ticket_params_always_carries_expiration_params() -> None
     payment = payment_message(offer, b"\x02" * 20, [TicketSenderParams(1, b"sig")])
     assert payment.HasField("ticket_params")
     assert payment.HasField("expiration_params")  # the orchestrator dereferences it
+
+
+BASE_PAY: dict[str, Any] = {"units": 10, "idempotency_key": "k1", "job": "j"}
+SEGMENT = {"seq": 3, "hash_hex": "ab" * 32, "profiles": ["P240p30fps16x9"]}
+
+
+@pytest.mark.parametrize(
+    ("change", "same"),
+    [
+        pytest.param({"idempotency_key": "k2"}, True, id="the-key-is-not-part-of-the-request"),
+        pytest.param({"units": 11}, False, id="other-units"),
+        pytest.param({"job": "other"}, False, id="other-job"),
+        pytest.param({"job": ""}, False, id="no-job"),
+        pytest.param({"segment": SEGMENT}, False, id="a-segment"),
+    ],
+)
+def test_a_pay_body_is_identified_without_its_idempotency_key(
+    change: dict[str, Any], same: bool
+) -> None:
+    first = pay_order(PayBody.model_validate(BASE_PAY))
+    other = pay_order(PayBody.model_validate({**BASE_PAY, **change}))
+    assert (first.fingerprint == other.fingerprint) is same
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        pytest.param("0123456789abcdef" * 2, True, id="32-lowercase-hex"),
+        pytest.param("0123456789ABCDEF" * 2, False, id="upper-case"),
+        pytest.param("0" * 31, False, id="31-digits"),
+        pytest.param("0" * 33, False, id="33-digits"),
+        pytest.param("../" + "0" * 29, False, id="path-characters"),
+    ],
+)
+def test_session_and_payment_ids_are_32_lowercase_hex(value: str, ok: bool) -> None:
+    if ok:
+        assert checked_id(value, "session id") == value
+        return
+    with pytest.raises(InvalidRequest, match="session id must be 32 lowercase hex digits"):
+        checked_id(value, "session id")

@@ -2,10 +2,11 @@
 
 import pytest
 from lpgw.selector.outcome_stats import (
+    RECENT,
     OutcomeStats,
     apply_outcome,
-    averages_hash,
-    stats_from_hash,
+    recent_entry,
+    stats_from,
 )
 
 
@@ -52,10 +53,31 @@ def test_repeated_failures_sink_and_successes_recover() -> None:
     assert stats.success_rate > 0.9
 
 
-def test_hash_form_round_trip() -> None:
-    stats = OutcomeStats(3, 2, 0.42, 55.5)
-    raw = {b"successes": b"3", b"failures": b"2"} | {
-        k.encode(): v.encode() for k, v in averages_hash(stats).items()
-    }
-    assert stats_from_hash(raw) == stats
-    assert stats_from_hash({}) == OutcomeStats()
+def test_stored_outcomes_fold_into_the_same_averages() -> None:
+    outcomes = [(True, 100.0), (False, 5.0), (True, 300.0), (True, 200.0)]
+    folded = OutcomeStats()
+    for ok, latency in outcomes:
+        folded = apply_outcome(folded, ok=ok, latency_ms=latency)
+    newest_first = [recent_entry(ok=ok, latency_ms=ms).encode() for ok, ms in reversed(outcomes)]
+
+    stats = stats_from({b"successes": b"3", b"failures": b"1"}, newest_first)
+
+    assert (stats.successes, stats.failures) == (3, 1)
+    assert stats.success_rate == pytest.approx(folded.success_rate)
+    assert stats.latency_ms == pytest.approx(folded.latency_ms)
+
+
+def test_nothing_stored_is_an_optimistic_newcomer() -> None:
+    assert stats_from({}, []) == OutcomeStats()
+
+
+def test_the_kept_outcomes_are_enough_for_the_averages() -> None:
+    """Outcomes older than the kept ones change the average by less than 0.1 %."""
+    old_failures = OutcomeStats()
+    for _ in range(50):
+        old_failures = apply_outcome(old_failures, ok=False, latency_ms=0.0)
+    from_old, from_fresh = old_failures, OutcomeStats()
+    for _ in range(RECENT):
+        from_old = apply_outcome(from_old, ok=True, latency_ms=10.0)
+        from_fresh = apply_outcome(from_fresh, ok=True, latency_ms=10.0)
+    assert abs(from_old.success_rate - from_fresh.success_rate) < 0.001

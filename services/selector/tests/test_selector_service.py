@@ -10,7 +10,6 @@ from lpgw.bus import Bus
 from lpgw.bus.events import Outcome, SelectionReply, SelectionRequest
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.selector.orchestrators import reachable
-from lpgw.selector.outcome_stats import stats_from_hash
 from lpgw.selector.probing import Prober
 from lpgw.selector.selection import Selection
 from lpgw.selector.store import OrchestratorStore
@@ -104,9 +103,9 @@ async def test_outcomes_are_counted(bus: Bus, redis: aioredis.Redis, prefix: str
                     error_kind=None if ok else "busy",
                 ),
             )
-        key = keys.orchestrator_stats("https://o:1", "text-to-image", MODEL)
+        store = OrchestratorStore(redis, keys)
         for _ in range(200):
-            stats = stats_from_hash(await redis.hgetall(key))
+            stats = (await store.stats(["https://o:1"], "text-to-image", MODEL))["https://o:1"]
             if stats.failures >= 2:
                 break
             await asyncio.sleep(0.05)

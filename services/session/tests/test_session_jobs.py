@@ -37,7 +37,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 class Beats:
-    """Stands in for lpgw.bus.Delivery: counts in_progress calls."""
+    """Stands in for lpgw.bus.Received: counts in_progress calls."""
 
     def __init__(self, attempt: int = 1) -> None:
         self.count = 0

@@ -135,7 +135,7 @@ async def runner(
         await sub.unsubscribe()
 
 
-class Delivery:
+class Beats:
     attempt = 1
 
     async def in_progress(self) -> None:
@@ -187,7 +187,7 @@ async def test_a_deeply_nested_answer_is_an_invalid_response(
     orchestrator.answer = _nested_answer(levels)
     orchestrator.media["a.png"] = (PNG, "image/png")
 
-    await runner.handle(_job("deep"), Delivery())
+    await runner.handle(_job("deep"), Beats())
 
     assert await _failed_attempt(bus, "deep") == "invalid_response"
 
@@ -198,7 +198,7 @@ async def test_a_stub_answer_that_is_fine_succeeds(
     orchestrator.answer_images("a.png")
     orchestrator.media["a.png"] = (PNG, "image/webp")
 
-    await runner.handle(_job("fine"), Delivery())
+    await runner.handle(_job("fine"), Beats())
 
     result = await bus.wait_for(
         bus.names.result(INBOX, "fine"), JobResult, timeout=5, stream=bus.names.results_stream
@@ -216,7 +216,7 @@ async def test_an_answer_larger_than_the_cap_is_an_invalid_response(
     )
     orchestrator.media["a.png"] = (PNG, "image/png")
 
-    await runner.handle(_job("big"), Delivery())
+    await runner.handle(_job("big"), Beats())
 
     assert await _failed_attempt(bus, "big") == "invalid_response"
 
@@ -227,7 +227,7 @@ async def test_more_images_than_asked_for_are_an_invalid_response(
     orchestrator.answer_images("a.png", "a.png")
     orchestrator.media["a.png"] = (PNG, "image/png")
 
-    await runner.handle(_job("many"), Delivery())
+    await runner.handle(_job("many"), Beats())
 
     assert await _failed_attempt(bus, "many") == "invalid_response"
 
@@ -250,7 +250,7 @@ async def test_unacceptable_media_are_an_invalid_response_and_not_stored(
     orchestrator.answer_images("a.png")
     orchestrator.media["a.png"] = (data, content_type)
 
-    await runner.handle(_job("media"), Delivery())
+    await runner.handle(_job("media"), Beats())
 
     assert await _failed_attempt(bus, "media") == "invalid_response"
     with pytest.raises(BlobNotFound):
@@ -265,7 +265,7 @@ async def test_media_downloads_stop_at_the_job_deadline(
     orchestrator.drip_s = 0.5
     started = time.monotonic()
 
-    await runner.handle(_job("slow", deadline_s=1.2), Delivery())
+    await runner.handle(_job("slow", deadline_s=1.2), Beats())
 
     assert await _failed_attempt(bus, "slow") == "media_unavailable"
     assert time.monotonic() - started < 2.0

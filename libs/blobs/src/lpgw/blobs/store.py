@@ -18,7 +18,6 @@ import hashlib
 from dataclasses import dataclass
 
 import nats.errors
-from lpgw.bus.streams import declare_stream
 from lpgw.bus.subjects import Names
 from nats.aio.client import Client
 from nats.js import JetStreamContext
@@ -71,7 +70,7 @@ class BlobStore:
         """The store of this prefix; blobs expire `ttl_s` seconds after they were written."""
         js = nc.jetstream()
         try:
-            await declare_stream(js, _stream_config(names, ttl_s))
+            await _media_stream(js, names, ttl_s)
             large = await _large_bucket(js, names.media_bucket, ttl_s)
         except (nats.errors.Error, OSError) as exc:
             raise BlobError(f"cannot open the media store: {type(exc).__name__}") from exc
@@ -116,15 +115,20 @@ class BlobStore:
         return bytes(large.data or b""), content_type
 
 
-def _stream_config(names: Names, ttl_s: float) -> StreamConfig:
-    return StreamConfig(
-        name=names.media_stream,
-        subjects=[names.media_files],
-        storage=StorageType.FILE,
-        max_age=ttl_s,
-        max_msgs_per_subject=1,
-        allow_direct=True,
-    )
+async def _media_stream(js: JetStreamContext, names: Names, ttl_s: float) -> None:
+    """Created when missing, like the bucket: whoever opens the store first sets the TTL."""
+    try:
+        await js.stream_info(names.media_stream)
+    except NotFoundError:
+        config = StreamConfig(
+            name=names.media_stream,
+            subjects=[names.media_files],
+            storage=StorageType.FILE,
+            max_age=ttl_s,
+            max_msgs_per_subject=1,
+            allow_direct=True,
+        )
+        await js.add_stream(config)
 
 
 async def _large_bucket(js: JetStreamContext, bucket: str, ttl_s: float) -> ObjectStore:

@@ -1,6 +1,6 @@
 """NATS JetStream bus: subjects, streams, event schemas, publish/consume with trace context.
 
-`Bus`, `Consumer` and `Delivery` are loaded on first use, so that importing the event schemas or
+`Bus`, `Consumer` and `Received` are loaded on first use, so that importing the event schemas or
 the error types (as pure modules do) does not import the NATS client.
 """
 
@@ -25,13 +25,13 @@ from lpgw.bus.subjects import Names
 if TYPE_CHECKING:
     from lpgw.bus.client import Bus
     from lpgw.bus.connecting import connect_until_stopped
-    from lpgw.bus.consumer import Consumer, Delivery
+    from lpgw.bus.consumer import Consumer, Received
     from lpgw.bus.inbox import ResultInbox
 
 _LAZY = {
     "Bus": "lpgw.bus.client",
     "Consumer": "lpgw.bus.consumer",
-    "Delivery": "lpgw.bus.consumer",
+    "Received": "lpgw.bus.consumer",
     "connect_until_stopped": "lpgw.bus.connecting",
     "ResultInbox": "lpgw.bus.inbox",
 }
@@ -52,7 +52,6 @@ __all__ = [
     "BusTimeout",
     "Candidate",
     "Consumer",
-    "Delivery",
     "Event",
     "InvalidMessage",
     "JobError",
@@ -60,6 +59,7 @@ __all__ = [
     "Names",
     "NoResponders",
     "Outcome",
+    "Received",
     "RemoteError",
     "ResultInbox",
     "SelectionReply",

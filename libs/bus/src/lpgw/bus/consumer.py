@@ -35,8 +35,9 @@ def backoff_s(failures: int) -> float:
     return float(min(0.1 * 2 ** min(failures, 10), MAX_BACKOFF_S))
 
 
-class Delivery:
-    """One delivery of one message: which attempt it is, and ways to talk to JetStream about it."""
+class Received:
+    """One message as a handler received it: which delivery of it this is, and ways to talk to
+    JetStream about it (named apart from the delivery service)."""
 
     def __init__(self, msg: Msg) -> None:
         self._msg = msg
@@ -67,7 +68,7 @@ class Delivery:
         self.settled = True
 
 
-Handler = Callable[[E, Delivery], Awaitable[None]]
+Handler = Callable[[E, Received], Awaitable[None]]
 
 
 class Consumer(Generic[E]):
@@ -180,12 +181,12 @@ class Consumer(Generic[E]):
                 task.add_done_callback(self._inflight.discard)
 
     async def _handle(self, msg: Msg) -> None:
-        delivery = Delivery(msg)
+        received = Received(msg)
         fields = {
             "consumer": self._durable,
             "subject": msg.subject,
-            "job_id": delivery.headers.get(JOB_ID_HEADER),
-            "attempt": delivery.attempt,
+            "job_id": received.headers.get(JOB_ID_HEADER),
+            "attempt": received.attempt,
         }
         try:
             event = decode(self._model, msg.data, msg.headers)
@@ -195,15 +196,15 @@ class Consumer(Generic[E]):
             return
         with attached(msg.headers):
             try:
-                await self._handler(event, delivery)
+                await self._handler(event, received)
             except Exception as exc:
                 logger.warning(
                     "handler_failed", extra={**fields, "error": type(exc).__name__}, exc_info=exc
                 )
-                if not delivery.settled:
+                if not received.settled:
                     await self._settle(msg.nak(delay=NAK_DELAY_S), fields)
                 return
-        if not delivery.settled:
+        if not received.settled:
             await self._settle(msg.ack(), fields)
 
     async def _settle(self, action: Coroutine[Any, Any, None], fields: dict[str, Any]) -> None:

@@ -57,15 +57,10 @@ def stream_configs(names: Names) -> dict[str, StreamConfig]:
 
 async def declare_streams(js: JetStreamContext, names: Names) -> None:
     """Add each stream, or update it to the current config if it exists already."""
-    for config in stream_configs(names).values():
-        await declare_stream(js, config)
-
-
-async def declare_stream(js: JetStreamContext, config: StreamConfig) -> None:
-    """Add the stream, or update it to `config` if it exists already (idempotent)."""
-    try:
-        await js.stream_info(config.name or "")
-    except NotFoundError:
-        await js.add_stream(config)
-    else:
-        await js.update_stream(config)
+    for name, config in stream_configs(names).items():
+        try:
+            await js.stream_info(name)
+        except NotFoundError:
+            await js.add_stream(config)
+        else:
+            await js.update_stream(config)

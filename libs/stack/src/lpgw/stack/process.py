@@ -108,6 +108,11 @@ class Supervisor:
     def child(self, name: str) -> Child:
         return self._children[name]
 
+    def is_running(self, name: str) -> bool:
+        """Whether a child of this name was started and has not exited."""
+        child = self._children.get(name)
+        return child is not None and child.running
+
     def start(
         self,
         name: str,

@@ -49,11 +49,13 @@ def start_nats(
     port: int | None = None,
     name: str = "nats",
     ready_timeout: float = 30.0,
+    monitor_port: int | None = None,
 ) -> str:
     """Start nats-server with JetStream storing in `data_dir`; return its URL once JetStream is
-    up (the monitoring /healthz answers 200). Restarting the child keeps port and store."""
+    up (the monitoring /healthz answers 200). Restarting the child keeps port and store.
+    The monitoring endpoint (/varz, /healthz) listens on `monitor_port` (default: a free one)."""
     port = port or free_port(HOST)
-    monitor = free_port(HOST)
+    monitor = monitor_port or free_port(HOST)
     data_dir.mkdir(parents=True, exist_ok=True)
     argv = [
         str(nats_server_binary()),

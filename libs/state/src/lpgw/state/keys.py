@@ -17,8 +17,12 @@ class Keys:
         return f"{self.prefix}:orchs"
 
     def orchestrator_stats(self, url: str, pipeline: str, model_id: str) -> str:
-        """Hash: success/failure counts and latency for one orchestrator and capability."""
+        """Hash: success and failure counts for one orchestrator and capability."""
         return f"{self.prefix}:stats:{url}:{pipeline}:{model_id}"
+
+    def orchestrator_recent(self, url: str, pipeline: str, model_id: str) -> str:
+        """List: the last outcomes (ok and latency) for one orchestrator and capability."""
+        return f"{self.prefix}:recent:{url}:{pipeline}:{model_id}"
 
     # Payment-signer ---------------------------------------------------------------------------
     def nonce(self, sender: str, recipient_rand_hash: str) -> str:

@@ -15,5 +15,5 @@ class DeliverySettings(ServiceSettings):
         default=3600.0,
         gt=0,
         description="Age at which media expire, used only if delivery creates the media "
-        "bucket before the session does; keep it equal to SESSION_MEDIA_TTL_S.",
+        "stream and bucket before the session does; keep it equal to SESSION_MEDIA_TTL_S.",
     )

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from lpgw.bus import Bus, JobResult, Names, ResultInbox
+from lpgw.intake.deps import Intake
 from lpgw.intake.routes import text_to_image
 from lpgw.intake.settings import IntakeSettings
 from lpgw.service.error_handlers import install_error_handlers
@@ -27,7 +28,7 @@ def create_app(settings: IntakeSettings, bus: Bus | None = None) -> FastAPI:
         app.state.bus = connected
         inbox = ResultInbox(connected, JobResult)
         await inbox.start()
-        app.state.inbox = inbox
+        app.state.intake = Intake(settings, connected, inbox, connected.names)
         try:
             yield
         finally:

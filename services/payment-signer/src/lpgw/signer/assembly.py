@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import httpx
 import redis.asyncio as aioredis
-from fastapi import FastAPI
 from lpgw.bus import Bus
 from lpgw.pm.chain import ChainView, DevnetChain
 from lpgw.service.health import Readiness
@@ -26,6 +25,7 @@ from lpgw.signer.stores.nonces import RedisNonceStore
 from lpgw.signer.stores.payments import RedisPaymentRecords
 from lpgw.signer.stores.sessions import RedisSessionStore
 from lpgw.state import Keys, ping
+from starlette.applications import Starlette
 
 Clock = Callable[[], float]
 
@@ -48,7 +48,7 @@ def build_app(
     bus: Bus,
     http: httpx.AsyncClient,
     clock: Clock = time.time,
-) -> FastAPI:
+) -> Starlette:
     keys = Keys(settings.bus_prefix)
     audit = BusAudit(bus)
     chain = chain_view(settings, clock)

@@ -18,7 +18,7 @@ MAX_CAPS = 32
 
 class OrchestratorDirectory(Protocol):
     async def orchestrators(self, caps: Sequence[str]) -> OrchestratorList:
-        """Known orchestrators offering every capability in `caps`; raise Unavailable."""
+        """Known orchestrators offering any of `caps` (all when empty); raise Unavailable."""
         ...
 
 

@@ -3,7 +3,7 @@
 Safety rules enforced at load (the process exits with the reason):
 - SIGNER_AUTH_DISABLED=true only on a loopback HTTP_HOST;
 - a non-loopback HTTP_HOST only with SIGNER_TOKEN_HASHES or SIGNER_TOKEN_FILE set;
-- SIGNER_DEV_KEY=true only with LPGW_ENV=dev.
+- SIGNER_DEV_KEY=true and SIGNER_CHAIN=devnet only with LPGW_ENV=dev.
 """
 
 import ipaddress
@@ -111,6 +111,12 @@ class SignerSettings(PaymentSettings):
         problems = super().prod_problems()
         if self.signer_dev_key:
             problems.append("SIGNER_DEV_KEY=true is allowed only with LPGW_ENV=dev")
+        if self.signer_chain == "devnet":
+            problems.append(
+                "SIGNER_CHAIN=devnet is allowed only with LPGW_ENV=dev: it derives block numbers "
+                "from the clock, so a real orchestrator's ticket params would be refused as "
+                "expired (an Arbitrum chain view is not built yet)"
+            )
         if self.signer_keystore_path is None:
             problems.append("SIGNER_KEYSTORE_PATH must be set")
         if self.signer_keystore_password is None and self.signer_keystore_password_file is None:

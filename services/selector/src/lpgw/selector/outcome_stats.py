@@ -2,15 +2,20 @@
 
 Counts only grow (Redis HINCRBY keeps them exact across replicas); the recent success rate and
 job latency are exponentially weighted moving averages, so a few fresh failures push an
-orchestrator down quickly and a few successes bring it back.
+orchestrator down quickly and a few successes bring it back. The store keeps the last
+`RECENT` outcomes rather than the averages themselves: recording one is a write that reads
+nothing (no read-modify-write to race), and the averages are folded from them when read.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lpgw.selector.orchestrators import RawHash, text
 
 ALPHA = 0.3
 """Weight of the newest outcome in the moving averages."""
+RECENT = 20
+"""Outcomes kept: the 21st newest would weigh 0.7^20 ≈ 0.08 % in the averages."""
 
 
 @dataclass(frozen=True)
@@ -40,20 +45,21 @@ def apply_outcome(
     )
 
 
-def averages_hash(stats: OutcomeStats) -> dict[str, str]:
-    """The moving-average fields (the counts are written with HINCRBY)."""
-    fields = {"success_rate": repr(stats.success_rate)}
-    if stats.latency_ms is not None:
-        fields["latency_ms"] = repr(stats.latency_ms)
-    return fields
+def recent_entry(*, ok: bool, latency_ms: float) -> str:
+    """One outcome as kept in the recent list: `1:<latency>` or `0:<latency>`."""
+    return f"{int(ok)}:{latency_ms:.3f}"
 
 
-def stats_from_hash(raw: RawHash) -> OutcomeStats:
-    fields = {text(k): text(v) for k, v in raw.items()}
-    latency = fields.get("latency_ms")
+def stats_from(counts: RawHash, recent: Sequence[str | bytes]) -> OutcomeStats:
+    """The counts, and the averages folded from the recent outcomes (newest first)."""
+    fields = {text(k): text(v) for k, v in counts.items()}
+    stats = OutcomeStats()
+    for entry in reversed(recent):
+        ok, _, latency = text(entry).partition(":")
+        stats = apply_outcome(stats, ok=ok == "1", latency_ms=float(latency or 0))
     return OutcomeStats(
         successes=int(fields.get("successes", "0")),
         failures=int(fields.get("failures", "0")),
-        success_rate=float(fields.get("success_rate", "1.0")),
-        latency_ms=float(latency) if latency else None,
+        success_rate=stats.success_rate,
+        latency_ms=stats.latency_ms,
     )

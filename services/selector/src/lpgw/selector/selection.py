@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from lpgw.bus.consumer import Delivery
+from lpgw.bus.consumer import Received
 from lpgw.bus.events import Candidate, Outcome, SelectionReply, SelectionRequest
 from lpgw.selector.ranking import Strategy, rank
 from lpgw.selector.store import OrchestratorStore
@@ -66,8 +66,8 @@ class Selection:
             ]
         )
 
-    async def on_outcome(self, outcome: Outcome, delivery: Delivery) -> None:
-        stats = await self._store.record_outcome(
+    async def on_outcome(self, outcome: Outcome, delivery: Received) -> None:
+        await self._store.record_outcome(
             outcome.orchestrator,
             outcome.pipeline,
             outcome.model_id,
@@ -81,6 +81,5 @@ class Selection:
                 "orchestrator": outcome.orchestrator,
                 "ok": outcome.ok,
                 "error_kind": outcome.error_kind,
-                "success_rate": round(stats.success_rate, 4),
             },
         )

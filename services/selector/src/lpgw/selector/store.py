@@ -1,17 +1,17 @@
 """Redis edge of the selector: orchestrator records and outcome statistics.
 
 Records live in one hash per orchestrator (Keys.orchestrator) listed in a set
-(Keys.orchestrators); stats in one hash per (orchestrator, pipeline, model)
-(Keys.orchestrator_stats). Every replica reads the same keys, so every replica ranks alike.
+(Keys.orchestrators); outcome counts in one hash per (orchestrator, pipeline, model)
+(Keys.orchestrator_stats) and its last outcomes in a list (Keys.orchestrator_recent). Every
+replica reads the same keys, so every replica ranks alike.
 """
 
 from collections.abc import Sequence
 
 from lpgw.selector.orchestrators import OrchestratorRecord, from_hash, text, to_hash
-from lpgw.selector.outcome_stats import OutcomeStats, apply_outcome, averages_hash, stats_from_hash
+from lpgw.selector.outcome_stats import RECENT, OutcomeStats, recent_entry, stats_from
 from lpgw.state.keys import Keys
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
 STATS_TTL_S = 7 * 24 * 3600
 """Statistics of an orchestrator nobody used for a week are forgotten."""
@@ -44,29 +44,24 @@ class OrchestratorStore:
     async def stats(
         self, urls: Sequence[str], pipeline: str, model_id: str
     ) -> dict[str, OutcomeStats]:
+        """Every orchestrator's stats in one round trip."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for url in urls:
                 pipe.hgetall(self._keys.orchestrator_stats(url, pipeline, model_id))
+                pipe.lrange(self._keys.orchestrator_recent(url, pipeline, model_id), 0, -1)
             raws = await pipe.execute()
-        return {url: stats_from_hash(raw) for url, raw in zip(urls, raws, strict=True)}
+        return {url: stats_from(raws[2 * n], raws[2 * n + 1]) for n, url in enumerate(urls)}
 
     async def record_outcome(
         self, url: str, pipeline: str, model_id: str, *, ok: bool, latency_ms: float
-    ) -> OutcomeStats:
-        """Counts with HINCRBY; the averages read-modify-write under WATCH, retried when another
-        handler (this replica's or another's) changed the hash in between, so none is lost."""
-        key = self._keys.orchestrator_stats(url, pipeline, model_id)
+    ) -> None:
+        """One round trip that reads nothing: a count and an entry in the recent list."""
+        counts = self._keys.orchestrator_stats(url, pipeline, model_id)
+        recent = self._keys.orchestrator_recent(url, pipeline, model_id)
         async with self._redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)
-                    current = stats_from_hash(await pipe.hgetall(key))
-                    updated = apply_outcome(current, ok=ok, latency_ms=latency_ms)
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.hincrby(key, "successes" if ok else "failures", 1)
-                    pipe.hset(key, mapping=averages_hash(updated))  # type: ignore[arg-type]
-                    pipe.expire(key, STATS_TTL_S)
-                    await pipe.execute()
-                    return updated
-                except WatchError:
-                    continue
+            pipe.hincrby(counts, "successes" if ok else "failures", 1)
+            pipe.lpush(recent, recent_entry(ok=ok, latency_ms=latency_ms))
+            pipe.ltrim(recent, 0, RECENT - 1)
+            pipe.expire(counts, STATS_TTL_S)
+            pipe.expire(recent, STATS_TTL_S)
+            await pipe.execute()

@@ -45,6 +45,7 @@ from lpgw.signer_client.errors import (
     BudgetExhausted,
     InvalidPaymentRequest,
     PaymentCapExceeded,
+    PaymentRefused,
     PriceAboveCeiling,
     SignerUnavailable,
 )
@@ -171,6 +172,10 @@ class JobRunner:
             except InvalidPaymentRequest as exc:  # the signer says our own call is wrong: a bug
                 logger.error("payment_request_refused", extra={"error": exc.message})
                 return _failed(job, Verdict(500, exc.message), attempts=len(tries.attempted))
+            except PaymentRefused as exc:  # any other refusal: the client still gets an answer
+                logger.error("payment_refused", extra={"kind": type(exc).__name__})
+                verdict = Verdict(503, f"payment refused: {exc.message}")
+                return _failed(job, verdict, attempts=len(tries.attempted))
             except AttemptFailed as exc:
                 tries.attempted.append(url)
                 tries.outcomes.append(_outcome(job, url, started, exc))

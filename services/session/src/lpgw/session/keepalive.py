@@ -12,7 +12,7 @@ logger = logging.getLogger("lpgw.session.keepalive")
 
 
 class Progress(Protocol):
-    """What the handler needs of a delivery (lpgw.bus.Delivery has this shape)."""
+    """What the handler needs of a delivery (lpgw.bus.Received has this shape)."""
 
     @property
     def attempt(self) -> int: ...

@@ -26,10 +26,17 @@ from lpgw.session.ai_worker import MEDIA_TIMEOUT_S, AiWorker
 from lpgw.session.failures import AttemptTimedOut, ConnectFailed, TicketParamsUnusable
 from lpgw.session.media import MediaStore, blob_key, media_urls, rewrite_response
 from lpgw.session.orchestrator_info import FreshInfo, OrchestratorInfos
-from lpgw.session.payments import Ending, Payments
+from lpgw.session.payments import Ending, Payments, PaymentSession
 from lpgw.session.units import requested_images
-from lpgw.signer_client.errors import OfferRefused, PaymentError, RefreshNeeded, UnknownSession
+from lpgw.signer_client.errors import (
+    OfferRefused,
+    PaymentError,
+    RefreshNeeded,
+    SignerUnavailable,
+    UnknownSession,
+)
 from lpgw.signer_client.sessions import Paid
+from lpgw.wire.net import lp_rpc_pb2 as pb
 
 logger = logging.getLogger("lpgw.session.attempt")
 
@@ -100,7 +107,7 @@ class PaidAttempt:
             raise TicketParamsUnusable(exc.message) from exc
 
     async def _pay_with(self, fresh: FreshInfo, job: AiJob, units: int, key: str) -> Paid:
-        async def open_session(info: Any) -> Any:
+        async def open_session(info: pb.OrchestratorInfo) -> PaymentSession:
             return await self._payments.open(info, job.pipeline, job.model_id)
 
         session = await fresh.session(open_session)
@@ -108,8 +115,11 @@ class PaidAttempt:
             return await self._payments.pay(session, units=units, key=key, job=job.job_id)
         except UnknownSession:  # the signer lost it (expired early, Redis wiped): open again
             fresh.payment_session = None
-            session = await fresh.session(open_session)
+        session = await fresh.session(open_session)
+        try:
             return await self._payments.pay(session, units=units, key=key, job=job.job_id)
+        except UnknownSession as exc:  # lost again at once: the signer's state is not holding
+            raise SignerUnavailable(f"the signer lost the payment session twice: {exc}") from exc
 
     async def _settle(self, paid: Paid, ending: Ending) -> None:
         try:

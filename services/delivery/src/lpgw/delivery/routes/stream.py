@@ -1,30 +1,27 @@
 """`GET|HEAD /stream/{request_id}/{file}` (ai-api.md §4): a stored result's bytes."""
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
-from lpgw.blobs import BlobError
+from lpgw.blobs import BlobError, BlobStore
 from lpgw.delivery import metrics
-from lpgw.delivery.deps import SettingsDep, StoreDep
 from lpgw.delivery.media_keys import InvalidMediaPath, media_key
 from lpgw.delivery.replies import error_reply
+from lpgw.delivery.settings import DeliverySettings
 from lpgw.service.logs import bind_log_context, get_logger
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 log = get_logger(__name__)
-router = APIRouter()
 
 
-@router.api_route(
-    "/stream/{request_id}/{file}",
-    methods=["GET", "HEAD"],
-    summary="A media file re-hosted from an AI result",
-    response_class=Response,
-)
-async def stream_file(
-    request_id: str, file: str, request: Request, settings: SettingsDep, store: StoreDep
-) -> Response:
+async def stream_file(request: Request) -> Response:
+    request_id: str = request.path_params["request_id"]
+    store: BlobStore = request.app.state.store
+    settings: DeliverySettings = request.app.state.settings
     with bind_log_context(request_id=request_id):
         try:
-            data, content_type = await store.get(media_key(request_id, file))
+            data, content_type = await store.get(
+                media_key(request_id, request.path_params["file"])
+            )
         except (InvalidMediaPath, BlobError) as exc:
             status, body = error_reply(exc)
             if status >= 500:
@@ -39,3 +36,6 @@ async def stream_file(
     content = b"" if request.method == "HEAD" else data
     metrics.record(200, len(content))
     return Response(content, media_type=content_type, headers=headers)
+
+
+routes = [Route("/stream/{request_id}/{file}", stream_file, methods=["GET", "HEAD"])]

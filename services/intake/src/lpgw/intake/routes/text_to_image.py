@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from lpgw.intake import metrics
 from lpgw.intake.body import read_body
-from lpgw.intake.deps import BusDep, InboxDep, NamesDep, SettingsDep
+from lpgw.intake.deps import IntakeDep
 from lpgw.intake.errors import IntakeError
 from lpgw.intake.jobs import new_job_id, text_to_image_job
 from lpgw.intake.pipelines import TEXT_TO_IMAGE, resolve_model
@@ -33,18 +33,19 @@ router = APIRouter()
         }
     },
 )
-async def text_to_image(
-    request: Request, settings: SettingsDep, bus: BusDep, inbox: InboxDep, names: NamesDep
-) -> JSONResponse:
+async def text_to_image(request: Request, intake: IntakeDep) -> JSONResponse:
     job_id = new_job_id()
     with bind_log_context(job_id=job_id), metrics.observe(TEXT_TO_IMAGE) as observed:
         try:
+            settings = intake.settings
             body = await read_body(request, settings.intake_max_body_bytes)
             params = parse_params(TextToImageParams, body)
             model_id = resolve_model(TEXT_TO_IMAGE, params.model_id, settings.intake_default_models)
             timeout_s = settings.intake_request_timeout_s
-            job = text_to_image_job(job_id, inbox.id, params, model_id, time.time(), timeout_s)
-            result = await submit(bus, inbox, names, job, timeout_s)
+            job = text_to_image_job(
+                job_id, intake.inbox.id, params, model_id, time.time(), timeout_s
+            )
+            result = await submit(intake.bus, intake.inbox, intake.names, job, timeout_s)
             if result.error is not None:
                 log.warning("job_failed", extra={"model_id": model_id, "error": result.error})
             reply = reply_for_result(result, settings.intake_media_base_url)

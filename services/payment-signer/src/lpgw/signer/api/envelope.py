@@ -1,17 +1,14 @@
 """Every error leaves as `{"error": {"message": m, ...}, "detail": {"msg": m}}`.
 
-This is the reference signer's shape (plus FastAPI's usual `detail`), so callers written for
-either read the message. Spend-limit refusals add `limit`, `allowed`, `requested` and `excess`
-to `error`. 500 hides its cause, as the reference does; so does a 503 we did not raise
-ourselves (our own 503s say which dependency is missing, nothing more).
+This is the reference signer's shape (plus the `detail` the livepeer-ai SDK reads), so
+callers written for either read the message. Spend-limit refusals add `limit`, `allowed`,
+`requested` and `excess` to `error`. 500 hides its cause, as the reference does; so does a
+503 we did not raise ourselves (our own 503s say which dependency is missing, nothing more).
 """
 
 from dataclasses import asdict
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from lpgw.service.envelope import error_body
 from lpgw.service.logs import get_logger
 from lpgw.signer.errors import (
@@ -29,6 +26,9 @@ from lpgw.signer.errors import (
     WebhookRejected,
 )
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ExceptionHandler
 
 log = get_logger(__name__)
 
@@ -87,24 +87,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, str(exc.detail), dict(exc.headers or {}) or None)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    if not errors:
-        return error_response(400, "invalid request")
-    first = errors[0]
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-    message = str(first.get("msg", "invalid request"))
-    return error_response(400, f"{where}: {message}" if where else message)
-
-
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("request_failed", exc_info=exc, extra={"path": request.url.path})
     return error_response(500, "")
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(SignerError, _signer_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected)
+def exception_handlers() -> dict[Any, ExceptionHandler]:
+    return {SignerError: _signer_error, HTTPException: _http_error, Exception: _unexpected}

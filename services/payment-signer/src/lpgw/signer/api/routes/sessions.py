@@ -5,9 +5,10 @@ one request; `POST /v1/payments/{payment_id}/settle` → the credit after a requ
 end as answered. See the service's README for the semantics.
 """
 
-from fastapi import APIRouter
+from dataclasses import asdict
+
 from lpgw.pm.rationals import rat_string
-from lpgw.signer.api.deps import Client, Payments
+from lpgw.signer.api.requests import client_of, json_body, required, services
 from lpgw.signer.metrics import SIGNATURES, TICKETS
 from lpgw.signer.payments.orders import (
     OpenBody,
@@ -17,66 +18,56 @@ from lpgw.signer.payments.orders import (
     open_order,
     pay_order,
 )
-from lpgw.signer.payments.records import Answer
-from lpgw.signer.payments.service import OPEN_ROUTE, PAY_ROUTE, SETTLE_ROUTE
+from lpgw.signer.payments.service import OPEN_ROUTE, PAY_ROUTE, SETTLE_ROUTE, PaymentService
 from lpgw.signer.policy.credit import parse_ending
-from pydantic import BaseModel
-
-router = APIRouter()
-
-
-class SessionResponse(BaseModel):
-    session_id: str
-    expires_at: int
-    price: str
-    ticket_ev: str
-    recipient: str
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 
-class PaymentResponse(BaseModel):
-    payment_id: str
-    payment: str
-    segment: str
-    tickets: int
-    fee: str
-    credit: str
+def _payments(request: Request) -> PaymentService:
+    return required(services(request).payments, "payments")
 
 
-class SettleResponse(BaseModel):
-    credit: str
-
-
-@router.post(OPEN_ROUTE)
-async def open_session(body: OpenBody, payments: Payments, client: Client) -> SessionResponse:
-    session = await payments.open(open_order(body), client)
+async def open_session(request: Request) -> JSONResponse:
+    client = client_of(request)
+    order = open_order(await json_body(request, OpenBody))
+    session = await _payments(request).open(order, client)
     params = session.offer.params
-    return SessionResponse(
-        session_id=session.id,
-        expires_at=int(session.expires_at),
-        price=rat_string(session.price),
-        ticket_ev=rat_string(params.ev) if params is not None else "0",
-        recipient=session.offer.recipient,
+    return JSONResponse(
+        {
+            "session_id": session.id,
+            "expires_at": int(session.expires_at),
+            "price": rat_string(session.price),
+            "ticket_ev": rat_string(params.ev) if params is not None else "0",
+            "recipient": session.offer.recipient,
+        }
     )
 
 
-@router.post(PAY_ROUTE)
-async def pay(
-    session_id: str, body: PayBody, payments: Payments, client: Client
-) -> PaymentResponse:
-    answer: Answer = await payments.pay(
-        client, checked_id(session_id, "session id"), pay_order(body)
-    )
+async def pay(request: Request) -> JSONResponse:
+    client = client_of(request)
+    session_id = checked_id(request.path_params["session_id"], "session id")
+    order = pay_order(await json_body(request, PayBody))
+    answer = await _payments(request).pay(client, session_id, order)
     if answer.tickets:
         SIGNATURES.labels(route=PAY_ROUTE).inc()
         TICKETS.labels(route=PAY_ROUTE).inc(answer.tickets)
-    return PaymentResponse(**answer.__dict__)
+    return JSONResponse(asdict(answer))
 
 
-@router.post(SETTLE_ROUTE)
-async def settle(
-    payment_id: str, body: SettleBody, payments: Payments, client: Client
-) -> SettleResponse:
-    credit = await payments.settle(
-        client, checked_id(payment_id, "payment id"), parse_ending(body.outcome), body.debit_units
+async def settle(request: Request) -> JSONResponse:
+    client = client_of(request)
+    payment_id = checked_id(request.path_params["payment_id"], "payment id")
+    body = await json_body(request, SettleBody)
+    credit = await _payments(request).settle(
+        client, payment_id, parse_ending(body.outcome), body.debit_units
     )
-    return SettleResponse(credit=rat_string(credit))
+    return JSONResponse({"credit": rat_string(credit)})
+
+
+routes = [
+    Route(OPEN_ROUTE, open_session, methods=["POST"]),
+    Route(PAY_ROUTE, pay, methods=["POST"]),
+    Route(SETTLE_ROUTE, settle, methods=["POST"]),
+]
