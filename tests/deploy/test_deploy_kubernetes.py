@@ -15,6 +15,7 @@ from typing import Any
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
+from pydantic import ValidationError
 from pydantic_settings import BaseSettings
 
 KUBERNETES_VERSION = "1.31"
@@ -250,11 +251,20 @@ def test_base_services_accept_their_production_environment(
     settings_loader: Callable[[str, dict[str, str]], BaseSettings | None],
     kind_of: Callable[[str], str],
 ) -> None:
+    """Every service but the payment-signer; the signer refuses prod for one reason only: the
+    devnet chain is the only chain view so far (docs/deploy.md)."""
     manifests = base_manifests()
     for name, container in lpgw_containers(manifests):
         env = container_env(container, manifests)
         assert env["LPGW_ENV"] == "prod"
-        settings_loader(kind_of(name), env)
+        if kind_of(name) != "payment-signer":
+            settings_loader(kind_of(name), env)
+            continue
+        with pytest.raises(ValidationError) as refused:
+            settings_loader(kind_of(name), env)
+        reasons = str(refused.value).split("unsafe for LPGW_ENV=prod: ")[1]
+        assert reasons.startswith("SIGNER_CHAIN=devnet is allowed only with LPGW_ENV=dev")
+        assert ";" not in reasons.split("[type=")[0], "the devnet chain is the only problem"
 
 
 def kustomize_build(folder: Path) -> list[Manifest]:

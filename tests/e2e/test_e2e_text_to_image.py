@@ -1,14 +1,18 @@
 """A text-to-image request through the whole gateway: intake, selector, session,
 payment-signer and delivery as separate processes, devnet orchestrators on the wire."""
 
+import asyncio
 import io
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from lpgw.bus import Bus, Names, Outcomes
+from lpgw.bus.codec import decode
 from lpgw.stack.process import Supervisor
-from lpgw.stack.topology import DevnetSpec
+from lpgw.stack.topology import DevnetSpec, Gateway
 from PIL import Image
 
 pytestmark = pytest.mark.integration
@@ -19,6 +23,24 @@ TIMEOUT = httpx.Timeout(90.0)
 def text_to_image(intake_url: str, **body: object) -> httpx.Response:
     payload = {"prompt": "a lighthouse at dawn", **body}
     return httpx.post(f"{intake_url}/text-to-image", json=payload, timeout=TIMEOUT)
+
+
+def wait_until_probed(gateway: Gateway, orchestrators: list[str]) -> None:
+    """Until the selector lists every orchestrator (no request is sent to any of them)."""
+    token = gateway.signer_token_file.read_text().strip()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        listed = httpx.get(
+            f"{gateway.signer_url}/discover-orchestrators",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=TIMEOUT,
+        )
+        if listed.status_code == 200 and {o["address"] for o in listed.json()} >= set(
+            orchestrators
+        ):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the selector did not list {orchestrators} within 30 s")
 
 
 def wait_until_selectable(intake_url: str) -> None:
@@ -49,20 +71,50 @@ def test_request_returns_url_of_png_of_requested_size(start) -> None:
     assert picture.size == (320, 192)
 
 
-def test_failing_orchestrator_makes_job_land_on_the_other(start) -> None:
+async def attempts_of(nats_url: str, prefix: str, job_id: str) -> list[tuple[str, bool]]:
+    """(orchestrator, ok) of every attempt of the job, from the OUTCOMES stream (the session
+    publishes them in batches, within a fraction of a second)."""
+    names = Names(prefix)
+    bus = await Bus.connect(nats_url, names, client_name="e2e-outcomes")
+    try:
+        for _ in range(50):
+            found: list[tuple[str, bool]] = []
+            state = (await bus.js.stream_info(names.outcomes_stream)).state
+            for seq in range(state.first_seq, state.last_seq + 1) if state.messages else ():
+                raw = await bus.js.get_msg(names.outcomes_stream, seq)
+                batch = decode(Outcomes, raw.data or b"", raw.headers)
+                found += [(o.orchestrator, o.ok) for o in batch.outcomes if o.job_id == job_id]
+            if any(ok for _, ok in found):
+                return found
+            await asyncio.sleep(0.1)
+        return found
+    finally:
+        await bus.close()
+
+
+def test_failing_orchestrator_makes_job_land_on_the_other(
+    start: Callable[..., Gateway], nats_url: str, prefix: str
+) -> None:
     gateway = start(
         [
             DevnetSpec("broken", price=500, flags=("--failure-rate", "1.0")),
             DevnetSpec("healthy", price=4000),
         ]
     )
-    healthy = gateway.orchestrators["healthy"]
-    wait_until_selectable(gateway.intake_url)
+    broken, healthy = gateway.orchestrators["broken"], gateway.orchestrators["healthy"]
+    wait_until_probed(gateway, [broken, healthy])
 
-    for seed in range(3):
-        response = text_to_image(gateway.intake_url, width=128, height=128, seed=seed)
-        assert response.status_code == 200, response.text
-        assert response.headers["x-orchestrator-url"] == healthy
+    response = text_to_image(gateway.intake_url, width=128, height=128, seed=1)
+
+    assert response.status_code == 200, response.text
+    assert response.headers["x-orchestrator-url"] == healthy
+    job_id = response.headers["x-request-id"]
+    # The cheaper orchestrator was tried first and failed: the job failed over, it did not
+    # simply go to the healthy one.
+    assert asyncio.run(attempts_of(nats_url, prefix, job_id)) == [
+        (broken, False),
+        (healthy, True),
+    ]
 
 
 def test_job_survives_session_killed_mid_flight(start, processes: Supervisor) -> None:

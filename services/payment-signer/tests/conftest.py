@@ -424,7 +424,9 @@ async def stored_credit(
 ) -> Fraction | None:
     """The credit with this orchestrator and bucket as Redis holds it (None: no credit kept)."""
     amount = await redis.hget(credit_key(prefix, info, bucket), "c")
-    return None if amount is None else Fraction(amount.decode())
+    if amount is None:
+        return None
+    return Fraction(amount.decode() if isinstance(amount, bytes) else amount)
 
 
 async def snapshot(redis: aioredis.Redis, prefix: str) -> dict[bytes, Any]:

@@ -73,16 +73,14 @@ async def test_two_replicas_paying_concurrently_never_reuse_a_nonce_and_keep_the
     nonces = [n for a in answers for n in helpers.nonces_of(a["payment"])]
     assert len(nonces) == sum(a["tickets"] for a in answers) >= 10 * calls
     assert len(nonces) == len(set(nonces)), "a nonce was handed out twice"
-    for answer in answers:
-        own = helpers.nonces_of(answer["payment"])
-        assert own == list(range(own[0], own[0] + len(own)))
     assert max(nonces) <= await helpers.nonce_counter(redis, prefix, key.address, info)
     # Every payment's credit change landed exactly once: the credit is the sum of them all.
     expected = sum(a["tickets"] for a in answers) * ev - calls * PRICE * UNITS
     assert await helpers.stored_credit(redis, prefix, info) == expected
-    # Every ticket handed out was audited first, in one event per payment.
-    audited = {tuple(e.nonces) for e in await read_audit() if e.route == helpers.PAY_ROUTE}
-    assert all(tuple(helpers.nonces_of(a["payment"])) in audited for a in answers)
+    # Every ticket handed out was audited first (a payment whose credit another replica moved
+    # meanwhile may carry tickets of two issuances, so two events).
+    audited = {n for e in await read_audit() if e.route == helpers.PAY_ROUTE for n in e.nonces}
+    assert set(nonces) <= audited
     # And the tickets are good: the orchestrator accepts the first few hundred.
     received = 0
     for answer in answers:
@@ -144,6 +142,8 @@ async def test_a_restarted_signer_continues_the_nonces(
     opened = await helpers.open_session(before, info)
     first = await helpers.paid(before, opened["session_id"], UNITS)
     counter = await helpers.nonce_counter(redis, prefix, key.address, info)
+    # The counter outlives the params (40 blocks) and expires after an hour.
+    assert 3500 < await redis.ttl(helpers.nonce_key(prefix, key.address, info)) <= 3600
     await before.aclose()
     after = await make_replica(key)  # a new process: nothing in memory, the same Redis
     second = await helpers.paid(after, opened["session_id"], UNITS)  # the session is in Redis

@@ -109,7 +109,7 @@ def pay_bodies() -> st.SearchStrategy[Any]:
         {},
         optional={
             "units": big_ints | anything,
-            "idempotency_key": names | anything,
+            "idempotency_key": st.sampled_from(["made", "settled"]) | names | anything,
             "job": names | anything,
             "segment": segment | anything,
             "unknown": anything,

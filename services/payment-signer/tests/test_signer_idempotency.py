@@ -30,6 +30,8 @@ async def test_a_retry_with_the_same_key_gets_the_same_payment_and_changes_nothi
     first = await signer.post(helpers.pay_path(sid), json=request)
     assert first.status_code == 200, first.text
     assert first.json()["tickets"] == 12
+    record = Keys(prefix).payment(first.json()["payment_id"])
+    assert 590 < await redis.ttl(record) <= 600  # kept SIGNER_PAYMENT_TTL_S (default 600 s)
     spend = [k async for k in redis.scan_iter(match=f"{prefix}:pm:spend:*")]
     assert len(spend) == 2  # the client's and the job's budget were charged
     before = await helpers.snapshot(redis, prefix)

@@ -2,9 +2,11 @@
 rule, ticket-less payments, segments, refresh and unknown sessions."""
 
 import base64
+import re
 from fractions import Fraction
 from typing import Any
 
+import httpx
 import pytest
 import redis.asyncio as aioredis
 from lpgw.eth import KECCAK_EMPTY, PrivateKey
@@ -13,6 +15,7 @@ from lpgw.wire.net import lp_rpc_pb2 as pb
 from lpgw.wire.segdata import verify_segdata
 
 ORCHESTRATOR_URL = "Livepeer-Orchestrator-URL"
+PAY_ROUTE = "/v1/sessions/{session_id}/payments"
 
 
 def credit_of(answer: dict[str, Any]) -> Fraction:
@@ -68,7 +71,7 @@ async def test_a_paid_payment_echoes_the_offer_and_signs_the_ai_segment(
     )
     answer = await helpers.paid(signer, opened["session_id"], 512 * 512)
     assert set(answer) == {"payment_id", "payment", "segment", "tickets", "fee", "credit"}
-    assert len(answer["payment_id"]) == 32 and int(answer["payment_id"], 16) >= 0
+    assert re.fullmatch("[0-9a-f]{32}", answer["payment_id"])
     payment = helpers.payment_of(answer["payment"])
     assert payment.sender == key.address
     assert payment.expected_price == info.price_info
@@ -370,3 +373,47 @@ async def test_bad_pay_bodies_are_400(
     assert response.status_code == 400, response.text
     assert response.json()["error"]["message"].startswith(message)
     assert await helpers.snapshot(redis, prefix) == before
+
+
+def counted(metrics: str, name: str) -> float:
+    line = re.search(rf'^{name}\{{route="{re.escape(PAY_ROUTE)}"\}} (\S+)$', metrics, re.MULTILINE)
+    return float(line.group(1)) if line else 0.0
+
+
+async def counters(signer: httpx.AsyncClient) -> tuple[float, float]:
+    metrics = (await signer.get("/metrics")).text
+    return counted(metrics, "lpgw_signer_signatures_total"), counted(
+        metrics, "lpgw_signer_tickets_total"
+    )
+
+
+async def test_payments_with_tickets_are_counted_in_the_metrics(
+    make_replica: Any, key: PrivateKey, helpers: Any, orchestrator: Any
+) -> None:
+    signer = await make_replica(key)
+    opened = await helpers.open_session(signer, orchestrator.info(key.address, price=(10, 1)))
+    signatures, tickets = await counters(signer)
+    first = await helpers.paid(signer, opened["session_id"], 1)
+    assert await counters(signer) == (signatures + 1, tickets + first["tickets"])
+    await helpers.paid(signer, opened["session_id"], 1)
+    covered = await helpers.paid(signer, opened["session_id"], 1)  # the AI SegData of the session
+    assert covered["tickets"] == 0
+    assert (await counters(signer))[0] == signatures + 2
+
+
+async def test_a_transcoding_segment_without_tickets_is_counted_as_a_signature(
+    make_replica: Any, key: PrivateKey, helpers: Any, orchestrator: Any
+) -> None:
+    """README (Audit): a transcoding segment's SegData "is counted in
+    `lpgw_signer_signatures_total` rather than audited"."""
+    signer = await make_replica(key)
+    info = orchestrator.info(key.address, price=(10, 1))
+    opened = await helpers.open_session(signer, info, bucket=info.auth_token.session_id)
+    for _ in range(2):  # the credit reaches 3 EV: the next segment needs no ticket
+        await helpers.paid(signer, opened["session_id"], 1)
+    signatures, tickets = await counters(signer)
+    segment = {"seq": 5, "hash_hex": "cd" * 32, "profiles": ["P240p30fps16x9"]}
+    covered = await helpers.paid(signer, opened["session_id"], 1, segment=segment)
+    assert covered["tickets"] == 0
+    assert helpers.check_segment(covered["segment"], key.address).seq == 5
+    assert await counters(signer) == (signatures + 1, tickets)

@@ -53,6 +53,11 @@ def test_dev_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
             id="dev-key-in-prod",
         ),
         pytest.param(
+            {"SIGNER_SESSION_BUDGET_WEI": "5"},
+            "SIGNER_SESSION_BUDGET_WEI is now SIGNER_JOB_BUDGET_WEI",
+            id="a renamed budget is refused, not silently dropped",
+        ),
+        pytest.param(
             {"SIGNER_KEYSTORE_PASSWORD": "a", "SIGNER_KEYSTORE_PASSWORD_FILE": "/x"},
             "not both",
             id="two-passwords",
@@ -85,16 +90,34 @@ def test_exposed_with_token_hashes_is_accepted(monkeypatch: pytest.MonkeyPatch) 
     assert s.token_file is None
 
 
-def test_prod_with_everything_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_prod_with_everything_set_is_refused_only_for_the_devnet_chain(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        settings(
+            monkeypatch,
+            LPGW_ENV="prod",
+            SIGNER_KEYSTORE_PATH="/keys/k.json",
+            SIGNER_KEYSTORE_PASSWORD="pw-in-env",
+            SIGNER_TOKEN_FILE="/run/token",
+        )
+    message = str(refused.value)
+    assert "SIGNER_CHAIN=devnet is allowed only with LPGW_ENV=dev" in message
+    assert "must be set" not in message and "SIGNER_DEV_KEY" not in message
+    assert "pw-in-env" not in message
+
+
+def test_explicit_key_settings_without_a_dev_key(monkeypatch: pytest.MonkeyPatch) -> None:
     s = settings(
         monkeypatch,
-        LPGW_ENV="prod",
+        SIGNER_DEV_KEY="false",
         SIGNER_KEYSTORE_PATH="/keys/k.json",
         SIGNER_KEYSTORE_PASSWORD="pw-in-env",
         SIGNER_TOKEN_FILE="/run/token",
     )
     assert not s.dev_key_enabled
     assert s.password_file is None
+    assert s.token_file == Path("/run/token")
     assert "pw-in-env" not in repr(s)
 
 

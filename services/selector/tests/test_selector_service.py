@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 import redis.asyncio as aioredis
 from lpgw.bus import Bus
-from lpgw.bus.events import Outcome, SelectionReply, SelectionRequest
+from lpgw.bus.events import Outcome, Outcomes, SelectionReply, SelectionRequest
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.selector.orchestrators import reachable
 from lpgw.selector.probing import Prober
@@ -85,24 +85,25 @@ async def test_outcomes_are_counted(bus: Bus, redis: aioredis.Redis, prefix: str
         stream=bus.names.outcomes_stream,
         durable=bus.names.selector_outcomes_consumer,
         filter_subject=bus.names.outcomes,
-        model=Outcome,
-        handler=selection.on_outcome,
+        model=Outcomes,
+        handler=selection.on_outcomes,
     )
     try:
-        for ok in (True, False, False):
-            await bus.publish(
-                bus.names.outcome("ai"),
-                Outcome(
-                    job_id="j",
-                    workload="ai",
-                    pipeline="text-to-image",
-                    model_id=MODEL,
-                    orchestrator="https://o:1",
-                    ok=ok,
-                    latency_ms=100.0,
-                    error_kind=None if ok else "busy",
-                ),
+        outcomes = [
+            Outcome(
+                job_id=f"j{n}",
+                workload="ai",
+                pipeline="text-to-image",
+                model_id=MODEL,
+                orchestrator="https://o:1",
+                ok=ok,
+                latency_ms=100.0,
+                error_kind=None if ok else "busy",
             )
+            for n, ok in enumerate((True, False, False))
+        ]
+        await bus.publish(bus.names.outcome("ai"), Outcomes(outcomes=outcomes[:1]))
+        await bus.publish(bus.names.outcome("ai"), Outcomes(outcomes=outcomes[1:]))
         store = OrchestratorStore(redis, keys)
         for _ in range(200):
             stats = (await store.stats(["https://o:1"], "text-to-image", MODEL))["https://o:1"]

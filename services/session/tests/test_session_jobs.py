@@ -16,7 +16,7 @@ from lpgw.bus.events import (
     AiJob,
     Candidate,
     JobResult,
-    Outcome,
+    Outcomes,
     SelectionReply,
     SelectionRequest,
 )
@@ -24,6 +24,7 @@ from lpgw.devnet.launcher import RunningDevnet
 from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
+from lpgw.session.outcomes import OutcomeReporter
 from lpgw.session.paid_attempt import PaidAttempt
 from lpgw.session.payments import OffChainPayments
 from lpgw.signer_client import OFF_CHAIN
@@ -104,7 +105,7 @@ async def media(bus: Bus) -> BlobStore:
 
 @pytest.fixture
 async def runner(bus: Bus, media: BlobStore) -> AsyncIterator[JobRunner]:
-    async with new_http_client() as http:
+    async with new_http_client() as http, OutcomeReporter(bus, interval_s=0.02) as outcomes:
         yield JobRunner(
             bus=bus,
             attempt=PaidAttempt(
@@ -114,6 +115,7 @@ async def runner(bus: Bus, media: BlobStore) -> AsyncIterator[JobRunner]:
                 media=media,
                 attempt_timeout_s=20,
             ),
+            outcomes=outcomes,
             limits=JobLimits(max_attempts=3, keepalive_s=0.05),
         )
 
@@ -149,9 +151,10 @@ async def test_a_job_produces_a_png_blob_and_a_rewritten_response(
     data, content_type = await media.get("job1/0.png")
     assert data.startswith(PNG_MAGIC)
     assert content_type == "image/png"
-    outcome = await bus.wait_for(
-        bus.names.outcome("ai"), Outcome, timeout=5, stream=bus.names.outcomes_stream
+    batch = await bus.wait_for(
+        bus.names.outcome("ai"), Outcomes, timeout=5, stream=bus.names.outcomes_stream
     )
+    (outcome,) = batch.outcomes
     assert outcome.ok and outcome.orchestrator == devnet.url
     assert asked[0].capability == 27 and asked[0].model_id == MODEL
 

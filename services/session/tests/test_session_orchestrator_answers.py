@@ -15,12 +15,13 @@ import httpx
 import pytest
 from lpgw.blobs import BlobNotFound, BlobStore
 from lpgw.bus import Bus
-from lpgw.bus.events import AiJob, Candidate, JobResult, Outcome, SelectionReply, SelectionRequest
+from lpgw.bus.events import AiJob, Candidate, JobResult, Outcomes, SelectionReply, SelectionRequest
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.service.runner import serve_http
 from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
+from lpgw.session.outcomes import OutcomeReporter
 from lpgw.session.paid_attempt import PaidAttempt
 from lpgw.session.payments import OffChainPayments
 from lpgw.signer_client import OFF_CHAIN
@@ -119,7 +120,10 @@ async def runner(
 
     sub = await bus.serve(bus.names.select, bus.names.selector_queue, SelectionRequest, answer)
     try:
-        async with new_http_client() as http:
+        async with (
+            new_http_client() as http,
+            OutcomeReporter(bus, interval_s=0.02) as outcomes,
+        ):
             yield JobRunner(
                 bus=bus,
                 attempt=PaidAttempt(
@@ -129,6 +133,7 @@ async def runner(
                     media=media,
                     attempt_timeout_s=20,
                 ),
+                outcomes=outcomes,
                 limits=JobLimits(max_attempts=3, keepalive_s=1),
             )
     finally:
@@ -162,9 +167,10 @@ async def _failed_attempt(bus: Bus, job_id: str) -> str:
     )
     assert result.error is not None and result.error.status == 503
     assert result.attempts == 1
-    outcome = await bus.wait_for(
-        bus.names.outcome("ai"), Outcome, timeout=5, stream=bus.names.outcomes_stream
+    batch = await bus.wait_for(
+        bus.names.outcome("ai"), Outcomes, timeout=5, stream=bus.names.outcomes_stream
     )
+    (outcome,) = batch.outcomes
     assert not outcome.ok and outcome.error_kind is not None
     return outcome.error_kind
 

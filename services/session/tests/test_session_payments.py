@@ -27,11 +27,20 @@ from aiohttp import web
 from lpgw.blobs import BlobStore
 from lpgw.bus import Bus
 from lpgw.bus.codec import decode
-from lpgw.bus.events import AiJob, Candidate, JobResult, Outcome, SelectionReply, SelectionRequest
+from lpgw.bus.events import (
+    AiJob,
+    Candidate,
+    JobResult,
+    Outcome,
+    Outcomes,
+    SelectionReply,
+    SelectionRequest,
+)
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
+from lpgw.session.outcomes import OutcomeReporter
 from lpgw.session.paid_attempt import PaidAttempt
 from lpgw.session.payments import SignerPayments
 from lpgw.signer_client import OFF_CHAIN
@@ -279,8 +288,16 @@ async def offer(bus: Bus) -> AsyncIterator[list[str]]:
         await sub.unsubscribe()
 
 
+@pytest.fixture
+async def reporter(bus: Bus) -> AsyncIterator[OutcomeReporter]:
+    """Publishes outcomes only when `_outcomes` flushes it (its own interval is an hour)."""
+    async with OutcomeReporter(bus, interval_s=3600) as started:
+        yield started
+
+
 async def _runner(
     bus: Bus,
+    reporter: OutcomeReporter,
     to_orchestrators: aiohttp.ClientSession,
     to_signer: aiohttp.ClientSession,
     signer_url: str,
@@ -297,14 +314,17 @@ async def _runner(
             media=media,
             attempt_timeout_s=20,
         ),
+        outcomes=reporter,
         limits=JobLimits(max_attempts=3, keepalive_s=1, max_deliver=MAX_DELIVER),
     )
 
 
 @pytest.fixture
-async def runner(bus: Bus, signer: StubSigner) -> AsyncIterator[JobRunner]:
+async def runner(
+    bus: Bus, signer: StubSigner, reporter: OutcomeReporter
+) -> AsyncIterator[JobRunner]:
     async with new_http_client() as http, signer_http() as to_signer:
-        yield await _runner(bus, http, to_signer, signer.url)
+        yield await _runner(bus, reporter, http, to_signer, signer.url)
 
 
 class Delivery:
@@ -341,8 +361,9 @@ async def _no_result(bus: Bus, job_id: str) -> bool:
     return stored is None
 
 
-async def _outcomes(bus: Bus) -> list[Outcome]:
-    """Every Outcome on the OUTCOMES stream, in order."""
+async def _outcomes(bus: Bus, reporter: OutcomeReporter) -> list[Outcome]:
+    """Every Outcome the reporter has published to the OUTCOMES stream, in order."""
+    await reporter.flush()
     stream = bus.names.outcomes_stream
     state = (await bus.js.stream_info(stream)).state
     if not state.messages:
@@ -350,7 +371,7 @@ async def _outcomes(bus: Bus) -> list[Outcome]:
     found = []
     for seq in range(state.first_seq, state.last_seq + 1):
         raw = await bus.js.get_msg(stream, seq)
-        found.append(decode(Outcome, raw.data or b"", raw.headers))
+        found.extend(decode(Outcomes, raw.data or b"", raw.headers).outcomes)
     return found
 
 
@@ -372,7 +393,12 @@ def _closed_port_url() -> str:
 
 
 async def test_one_session_per_offer_and_one_payment_per_job_with_no_settlement(
-    runner: JobRunner, bus: Bus, signer: StubSigner, devnet: RunningDevnet, offer: list[str]
+    runner: JobRunner,
+    bus: Bus,
+    signer: StubSigner,
+    devnet: RunningDevnet,
+    offer: list[str],
+    reporter: OutcomeReporter,
 ) -> None:
     offer[:] = [devnet.url]
 
@@ -400,7 +426,7 @@ async def test_one_session_per_offer_and_one_payment_per_job_with_no_settlement(
     assert len(signer.made) == 4
     assert signer.of("settle") == [], "an answered attempt settles nothing"
     assert {c.token for c in signer.calls} == {f"Bearer {TOKEN}"}
-    assert _kinds(await _outcomes(bus)) == [(devnet.url, None)] * 4
+    assert _kinds(await _outcomes(bus, reporter)) == [(devnet.url, None)] * 4
 
 
 async def test_failed_attempts_settle_as_spent_or_staged(
@@ -411,6 +437,7 @@ async def test_failed_attempts_settle_as_spent_or_staged(
     failing_devnet: RunningDevnet,
     unreachable_service_devnet: RunningDevnet,
     offer: list[str],
+    reporter: OutcomeReporter,
 ) -> None:
     unreachable = f"http://127.0.0.1:{unreachable_service_devnet.port}"
     offer[:] = [failing_devnet.url, unreachable, devnet.url]
@@ -428,7 +455,7 @@ async def test_failed_attempts_settle_as_spent_or_staged(
         (f"http://127.0.0.2:{unreachable_service_devnet.port}", "staged"),
     ]
     assert [c.status for c in signer.of("settle")] == [200, 200]
-    assert _kinds(await _outcomes(bus)) == [
+    assert _kinds(await _outcomes(bus, reporter)) == [
         (failing_devnet.url, "orchestrator_error"),
         (unreachable, "unreachable"),
         (devnet.url, None),
@@ -455,6 +482,7 @@ async def test_our_own_limits_skip_the_orchestrator_without_an_outcome(
     offer: list[str],
     kind: str,
     status: int,
+    reporter: OutcomeReporter,
 ) -> None:
     signer.refuse(kind, failing_devnet.url, status, "above our limit")
     offer[:] = [failing_devnet.url, devnet.url]
@@ -464,7 +492,9 @@ async def test_our_own_limits_skip_the_orchestrator_without_an_outcome(
     result = await _result(bus, "skip1")
     assert result.ok and result.orchestrator == devnet.url
     assert result.attempts == 1, "a skipped orchestrator is not an attempt"
-    assert _kinds(await _outcomes(bus)) == [(devnet.url, None)], "no outcome for the skipped"
+    assert _kinds(await _outcomes(bus, reporter)) == [(devnet.url, None)], (
+        "no outcome for the skipped"
+    )
     assert len(signer.of(kind, failing_devnet.url)) == 1, "refused once, not asked again"
     assert signer.of("settle") == []
     [paid] = [c for c in signer.of("pay", devnet.url) if c.status == 200]
@@ -472,7 +502,12 @@ async def test_our_own_limits_skip_the_orchestrator_without_an_outcome(
 
 
 async def test_every_orchestrator_above_our_limits_is_503_without_attempts(
-    runner: JobRunner, bus: Bus, signer: StubSigner, devnet: RunningDevnet, offer: list[str]
+    runner: JobRunner,
+    bus: Bus,
+    signer: StubSigner,
+    devnet: RunningDevnet,
+    offer: list[str],
+    reporter: OutcomeReporter,
 ) -> None:
     signer.refuse("open", devnet.url, 481, "price above the ceiling")
     offer[:] = [devnet.url]
@@ -482,7 +517,7 @@ async def test_every_orchestrator_above_our_limits_is_503_without_attempts(
     result = await _result(bus, "skip2")
     assert result.error is not None and result.error.status == 503
     assert result.attempts == 0
-    assert await _outcomes(bus) == []
+    assert await _outcomes(bus, reporter) == []
 
 
 @pytest.mark.parametrize(
@@ -503,6 +538,7 @@ async def test_refused_params_are_fetched_afresh_once_then_the_orchestrator_is_g
     kind: str,
     status: int,
     message: str,
+    reporter: OutcomeReporter,
 ) -> None:
     signer.refuse(kind, failing_devnet.url, status, message)
     offer[:] = [failing_devnet.url, devnet.url]
@@ -517,14 +553,19 @@ async def test_refused_params_are_fetched_afresh_once_then_the_orchestrator_is_g
     assert _info(opened[0]).auth_token.token != _info(opened[1]).auth_token.token
     assert len(signer.of(kind, failing_devnet.url)) == 2
     assert signer.of("settle") == []
-    assert _kinds(await _outcomes(bus)) == [
+    assert _kinds(await _outcomes(bus, reporter)) == [
         (failing_devnet.url, "invalid_ticket_params"),
         (devnet.url, None),
     ]
 
 
 async def test_a_refresh_that_helps_pays_on_the_new_session(
-    runner: JobRunner, bus: Bus, signer: StubSigner, devnet: RunningDevnet, offer: list[str]
+    runner: JobRunner,
+    bus: Bus,
+    signer: StubSigner,
+    devnet: RunningDevnet,
+    offer: list[str],
+    reporter: OutcomeReporter,
 ) -> None:
     signer.then("pay", Reply(480, "auth token expires in 100 s"))
     offer[:] = [devnet.url]
@@ -540,7 +581,7 @@ async def test_a_refresh_that_helps_pays_on_the_new_session(
     assert second.answer is not None
     assert paid.path == f"/v1/sessions/{second.answer['session_id']}/payments"
     assert paid.body["idempotency_key"] == "params2.1.0"
-    assert _kinds(await _outcomes(bus)) == [(devnet.url, None)]
+    assert _kinds(await _outcomes(bus, reporter)) == [(devnet.url, None)]
 
 
 async def test_a_session_the_signer_lost_is_opened_again_and_paid(
@@ -586,7 +627,12 @@ async def test_a_session_lost_again_after_reopening_still_answers_the_job_on_its
 
 
 async def test_an_exhausted_budget_ends_the_job_with_402_and_the_signers_reason(
-    runner: JobRunner, bus: Bus, signer: StubSigner, devnet: RunningDevnet, offer: list[str]
+    runner: JobRunner,
+    bus: Bus,
+    signer: StubSigner,
+    devnet: RunningDevnet,
+    offer: list[str],
+    reporter: OutcomeReporter,
 ) -> None:
     reason = "job budget 1000000 wei exceeded by 4096"
     signer.refuse("pay", devnet.url, 429, reason)
@@ -598,7 +644,7 @@ async def test_an_exhausted_budget_ends_the_job_with_402_and_the_signers_reason(
     assert result.error is not None
     assert (result.error.status, result.error.message) == (402, reason)
     assert result.attempts == 0
-    assert await _outcomes(bus) == []
+    assert await _outcomes(bus, reporter) == []
     assert signer.of("settle") == []
 
 
@@ -617,6 +663,7 @@ async def test_a_payment_the_signer_calls_malformed_ends_the_job_with_500(
     offer: list[str],
     status: int,
     message: str,
+    reporter: OutcomeReporter,
 ) -> None:
     signer.then("pay", Reply(status, message))
     offer[:] = [devnet.url]
@@ -627,18 +674,21 @@ async def test_a_payment_the_signer_calls_malformed_ends_the_job_with_500(
     assert result.error is not None
     assert (result.error.status, result.error.message) == (500, message)
     assert len(signer.of("pay")) == 1
-    assert await _outcomes(bus) == []
+    assert await _outcomes(bus, reporter) == []
 
 
 # --- the signer unavailable ------------------------------------------------------------
 
 
 async def test_an_unreachable_signer_hands_the_job_back_until_the_last_delivery(
-    bus: Bus, devnet: RunningDevnet, offer: list[str]
+    bus: Bus,
+    devnet: RunningDevnet,
+    offer: list[str],
+    reporter: OutcomeReporter,
 ) -> None:
     offer[:] = [devnet.url]
     async with new_http_client() as http, signer_http() as to_signer:
-        runner = await _runner(bus, http, to_signer, _closed_port_url())
+        runner = await _runner(bus, reporter, http, to_signer, _closed_port_url())
 
         for delivery in (1, MAX_DELIVER - 1):
             with pytest.raises(SignerUnavailable):
@@ -653,7 +703,7 @@ async def test_an_unreachable_signer_hands_the_job_back_until_the_last_delivery(
         503,
         "payment signer unavailable, try again later",
     )
-    assert await _outcomes(bus) == []
+    assert await _outcomes(bus, reporter) == []
 
 
 @pytest.mark.parametrize(
@@ -667,11 +717,12 @@ async def test_a_failing_signer_is_asked_three_times_per_delivery(
     offer: list[str],
     token: str,
     status: int,
+    reporter: OutcomeReporter,
 ) -> None:
     signer.refuse("open", devnet.url, 503, "audit stream unavailable")
     offer[:] = [devnet.url]
     async with new_http_client() as http, signer_http() as to_signer:
-        runner = await _runner(bus, http, to_signer, signer.url, token=token)
+        runner = await _runner(bus, reporter, http, to_signer, signer.url, token=token)
 
         with pytest.raises(SignerUnavailable):
             await runner.handle(_job("down2"), Delivery(attempt=1))
@@ -686,11 +737,14 @@ async def test_a_failing_signer_is_asked_three_times_per_delivery(
 
 
 async def test_a_job_whose_deadline_passed_while_the_signer_was_down_is_answered(
-    bus: Bus, devnet: RunningDevnet, offer: list[str]
+    bus: Bus,
+    devnet: RunningDevnet,
+    offer: list[str],
+    reporter: OutcomeReporter,
 ) -> None:
     offer[:] = [devnet.url]
     async with new_http_client() as http, signer_http() as to_signer:
-        runner = await _runner(bus, http, to_signer, _closed_port_url())
+        runner = await _runner(bus, reporter, http, to_signer, _closed_port_url())
 
         await runner.handle(_job("down3", deadline_s=0.5), Delivery(attempt=1))
 
@@ -733,12 +787,13 @@ async def test_a_payment_whose_answer_was_lost_is_asked_again_and_made_once(
     offer: list[str],
     lost: Reply,
     client_timeout_s: float,
+    reporter: OutcomeReporter,
 ) -> None:
     signer.then("pay", lost)
     offer[:] = [devnet.url]
     timeout = aiohttp.ClientTimeout(total=client_timeout_s)
     async with new_http_client() as http, aiohttp.ClientSession(timeout=timeout) as to_signer:
-        runner = await _runner(bus, http, to_signer, signer.url)
+        runner = await _runner(bus, reporter, http, to_signer, signer.url)
 
         await runner.handle(_job("retry1"), Delivery())
 
@@ -818,11 +873,15 @@ class BrokenWorker(AiWorker):
 
 
 async def test_an_unexpected_error_after_paying_settles_the_payment_as_spent(
-    bus: Bus, signer: StubSigner, devnet: RunningDevnet, offer: list[str]
+    bus: Bus,
+    signer: StubSigner,
+    devnet: RunningDevnet,
+    offer: list[str],
+    reporter: OutcomeReporter,
 ) -> None:
     offer[:] = [devnet.url]
     async with new_http_client() as http, signer_http() as to_signer:
-        runner = await _runner(bus, http, to_signer, signer.url, worker=BrokenWorker)
+        runner = await _runner(bus, reporter, http, to_signer, signer.url, worker=BrokenWorker)
 
         with pytest.raises(RuntimeError):
             await runner.handle(_job("broken1"), Delivery())

@@ -17,6 +17,7 @@ from lpgw.bus.events import (
     JobError,
     JobResult,
     Outcome,
+    Outcomes,
     SelectionReply,
     SelectionRequest,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "Names",
     "NoResponders",
     "Outcome",
+    "Outcomes",
     "Received",
     "RemoteError",
     "ResultInbox",

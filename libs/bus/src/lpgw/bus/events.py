@@ -64,8 +64,10 @@ class JobResult(Event):
     attempts: int = 0
 
 
-class Outcome(Event):
-    """One attempt of one job against one orchestrator."""
+class Outcome(BaseModel):
+    """One attempt of one job against one orchestrator (an item of `Outcomes`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     job_id: str
     workload: Literal["ai", "transcode", "byoc", "live"]
@@ -75,6 +77,13 @@ class Outcome(Event):
     ok: bool
     latency_ms: float
     error_kind: str | None = None
+
+
+class Outcomes(Event):
+    """The attempts a session worker finished in the last moment, published together: the
+    selector learns from them, and no attempt waits for its own acknowledgement."""
+
+    outcomes: list[Outcome]
 
 
 class SelectionRequest(Event):

@@ -5,8 +5,9 @@ are the knobs that bound what the deposit can lose; each says what it limits and
 """
 
 import json
+import os
 from fractions import Fraction
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from lpgw.pm.chain import DEVNET_DEPOSIT, DEVNET_RESERVE
 from lpgw.service.settings import ServiceSettings
@@ -14,11 +15,16 @@ from lpgw.signer.live.webhook import parse_header_list
 from lpgw.signer.policy.ceilings import MaxPrice
 from lpgw.signer.policy.limits import SpendLimits
 from lpgw.signer.policy.spend import PaymentPolicy
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 #: Redis counters are int64.
 MAX_BUDGET_WEI = 2**63 - 1
+RENAMED = {
+    "SIGNER_SESSION_BUDGET_WEI": "SIGNER_JOB_BUDGET_WEI",
+    "SIGNER_PENDING_TTL_S": "SIGNER_PAYMENT_TTL_S",
+}
+"""Variables of earlier versions: refused by name, so a budget is never silently dropped."""
 MAX_NONCE = 2**32 - 1
 
 
@@ -123,6 +129,13 @@ class PaymentSettings(ServiceSettings):
     signer_webhook_headers: SecretStr | None = Field(
         default=None, description="Headers sent to the webhook, `name:value,name2:value2`."
     )
+
+    @model_validator(mode="after")
+    def _refuse_renamed(self) -> Self:
+        stale = [f"{old} is now {new}" for old, new in RENAMED.items() if old in os.environ]
+        if stale:
+            raise ValueError("; ".join(stale))
+        return self
 
     @field_validator("signer_max_prices", mode="before")
     @classmethod

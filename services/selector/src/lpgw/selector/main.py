@@ -12,7 +12,7 @@ import contextlib
 import logging
 
 from lpgw.bus import Names, connect_until_stopped
-from lpgw.bus.events import OrchestratorListRequest, Outcome, SelectionRequest
+from lpgw.bus.events import OrchestratorListRequest, Outcomes, SelectionRequest
 from lpgw.selector.listing import Listing
 from lpgw.selector.probing import Prober
 from lpgw.selector.selection import Selection
@@ -80,8 +80,8 @@ async def _work(stop: asyncio.Event, settings: SelectorSettings) -> None:
             stream=names.outcomes_stream,
             durable=names.selector_outcomes_consumer,
             filter_subject=names.outcomes,
-            model=Outcome,
-            handler=selection.on_outcome,
+            model=Outcomes,
+            handler=selection.on_outcomes,
         )
         logger.info("selector_started", extra={"orchestrators": settings.orchestrator_urls})
         await stop.wait()

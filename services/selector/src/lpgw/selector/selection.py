@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from lpgw.bus.consumer import Received
-from lpgw.bus.events import Candidate, Outcome, SelectionReply, SelectionRequest
+from lpgw.bus.events import Candidate, Outcomes, SelectionReply, SelectionRequest
 from lpgw.selector.ranking import Strategy, rank
 from lpgw.selector.store import OrchestratorStore
 
@@ -66,20 +66,12 @@ class Selection:
             ]
         )
 
-    async def on_outcome(self, outcome: Outcome, delivery: Received) -> None:
-        await self._store.record_outcome(
-            outcome.orchestrator,
-            outcome.pipeline,
-            outcome.model_id,
-            ok=outcome.ok,
-            latency_ms=outcome.latency_ms,
-        )
+    async def on_outcomes(self, batch: Outcomes, delivery: Received) -> None:
+        await self._store.record_outcomes(batch.outcomes)
         logger.debug(
-            "outcome_recorded",
+            "outcomes_recorded",
             extra={
-                "job_id": outcome.job_id,
-                "orchestrator": outcome.orchestrator,
-                "ok": outcome.ok,
-                "error_kind": outcome.error_kind,
+                "outcomes": len(batch.outcomes),
+                "failed": sum(1 for outcome in batch.outcomes if not outcome.ok),
             },
         )

@@ -8,6 +8,7 @@ replica reads the same keys, so every replica ranks alike.
 
 from collections.abc import Sequence
 
+from lpgw.bus.events import Outcome
 from lpgw.selector.orchestrators import OrchestratorRecord, from_hash, text, to_hash
 from lpgw.selector.outcome_stats import RECENT, OutcomeStats, recent_entry, stats_from
 from lpgw.state.keys import Keys
@@ -52,16 +53,17 @@ class OrchestratorStore:
             raws = await pipe.execute()
         return {url: stats_from(raws[2 * n], raws[2 * n + 1]) for n, url in enumerate(urls)}
 
-    async def record_outcome(
-        self, url: str, pipeline: str, model_id: str, *, ok: bool, latency_ms: float
-    ) -> None:
-        """One round trip that reads nothing: a count and an entry in the recent list."""
-        counts = self._keys.orchestrator_stats(url, pipeline, model_id)
-        recent = self._keys.orchestrator_recent(url, pipeline, model_id)
+    async def record_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+        """One round trip that reads nothing: per outcome a count and an entry in the recent
+        list of its (orchestrator, pipeline, model)."""
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hincrby(counts, "successes" if ok else "failures", 1)
-            pipe.lpush(recent, recent_entry(ok=ok, latency_ms=latency_ms))
-            pipe.ltrim(recent, 0, RECENT - 1)
-            pipe.expire(counts, STATS_TTL_S)
-            pipe.expire(recent, STATS_TTL_S)
+            for outcome in outcomes:
+                key = (outcome.orchestrator, outcome.pipeline, outcome.model_id)
+                counts = self._keys.orchestrator_stats(*key)
+                recent = self._keys.orchestrator_recent(*key)
+                pipe.hincrby(counts, "successes" if outcome.ok else "failures", 1)
+                pipe.lpush(recent, recent_entry(ok=outcome.ok, latency_ms=outcome.latency_ms))
+                pipe.ltrim(recent, 0, RECENT - 1)
+                pipe.expire(counts, STATS_TTL_S)
+                pipe.expire(recent, STATS_TTL_S)
             await pipe.execute()

@@ -6,9 +6,8 @@ Attempt failures and the signer's refusals are expected and end in a JobResult; 
 (bus or blob store down, and the signer unreachable before the last delivery) raises, so
 JetStream redelivers the job later.
 
-What the client waits for comes first: the result is published as soon as it is known, and
-the outcome of every attempt (which the selector learns from) only afterwards, still
-acknowledged by JetStream before the job is.
+What the client waits for comes first: the result is published as soon as it is known; the
+outcome of every attempt goes to the `OutcomeReporter`, which publishes them in batches.
 """
 
 import asyncio
@@ -39,6 +38,7 @@ from lpgw.session.failures import (
     verdict_for,
 )
 from lpgw.session.keepalive import Progress, kept_alive
+from lpgw.session.outcomes import OutcomeReporter
 from lpgw.session.paid_attempt import PaidAttempt
 from lpgw.session.units import UnbillableRequest, request_units
 from lpgw.signer_client.errors import (
@@ -87,12 +87,14 @@ class JobRunner:
         *,
         bus: Bus,
         attempt: PaidAttempt,
+        outcomes: OutcomeReporter,
         limits: JobLimits,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._bus = bus
         self._names = bus.names
         self._attempt = attempt
+        self._outcomes = outcomes
         self._limits = limits
         self._clock = clock
         self._candidates = CandidateCache(self._select, ttl_s=limits.selection_ttl_s)
@@ -122,7 +124,7 @@ class JobRunner:
                         result = _failed(job, signer_unavailable(), attempts=0)
                     await self._bus.publish(subject, result, msg_id=job.job_id)
             finally:
-                await self._report(tries.outcomes)
+                self._outcomes.add(tries.outcomes)
             logger.info(
                 "job_finished",
                 extra={
@@ -225,19 +227,6 @@ class JobRunner:
                 )
                 await asyncio.sleep(0.2 * attempt)
         return []
-
-    async def _report(self, outcomes: Sequence[Outcome]) -> None:
-        """Best effort: the selector's statistics must not fail a job."""
-        subject = self._names.outcome("ai")
-        published = await asyncio.gather(
-            *(self._bus.publish(subject, outcome) for outcome in outcomes),
-            return_exceptions=True,
-        )
-        for answer in published:
-            if isinstance(answer, BusError):
-                logger.warning("outcome_not_published", extra={"error": type(answer).__name__})
-            elif isinstance(answer, BaseException):
-                raise answer
 
 
 def _outcome(job: AiJob, url: str, started: float, failure: AttemptFailed | None) -> Outcome:

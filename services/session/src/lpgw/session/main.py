@@ -18,6 +18,7 @@ from lpgw.service.settings import load_settings
 from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
+from lpgw.session.outcomes import OutcomeReporter
 from lpgw.session.paid_attempt import PaidAttempt
 from lpgw.session.payments import OffChainPayments, Payments, SignerPayments
 from lpgw.session.settings import SessionSettings
@@ -68,31 +69,33 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
                 media=media,
                 attempt_timeout_s=settings.session_attempt_timeout_s,
             )
-            runner = JobRunner(
-                bus=bus,
-                attempt=attempt,
-                limits=JobLimits(
-                    max_attempts=settings.session_max_attempts,
-                    keepalive_s=settings.session_ack_wait_s / 3,
+            async with OutcomeReporter(bus) as outcomes:
+                runner = JobRunner(
+                    bus=bus,
+                    attempt=attempt,
+                    outcomes=outcomes,
+                    limits=JobLimits(
+                        max_attempts=settings.session_max_attempts,
+                        keepalive_s=settings.session_ack_wait_s / 3,
+                        max_deliver=settings.session_max_deliver,
+                        selection_ttl_s=settings.session_selection_ttl_s,
+                    ),
+                )
+                consumer = await bus.consume(
+                    stream=names.jobs_stream,
+                    durable=names.session_consumer,
+                    filter_subject=names.ai_jobs,
+                    model=AiJob,
+                    handler=runner.handle,
+                    ack_wait=settings.session_ack_wait_s,
                     max_deliver=settings.session_max_deliver,
-                    selection_ttl_s=settings.session_selection_ttl_s,
-                ),
-            )
-            consumer = await bus.consume(
-                stream=names.jobs_stream,
-                durable=names.session_consumer,
-                filter_subject=names.ai_jobs,
-                model=AiJob,
-                handler=runner.handle,
-                ack_wait=settings.session_ack_wait_s,
-                max_deliver=settings.session_max_deliver,
-                concurrency=settings.session_concurrency,
-            )
-            working.set()
-            logger.info("session_started", extra={"concurrency": settings.session_concurrency})
-            await stop.wait()
-            working.clear()
-            await consumer.stop(STOP_GRACE_S)
+                    concurrency=settings.session_concurrency,
+                )
+                working.set()
+                logger.info("session_started", extra={"concurrency": settings.session_concurrency})
+                await stop.wait()
+                working.clear()
+                await consumer.stop(STOP_GRACE_S)
     finally:
         stop.set()
         await http

@@ -19,9 +19,7 @@ async def stream_file(request: Request) -> Response:
     settings: DeliverySettings = request.app.state.settings
     with bind_log_context(request_id=request_id):
         try:
-            data, content_type = await store.get(
-                media_key(request_id, request.path_params["file"])
-            )
+            data, content_type = await store.get(media_key(request_id, request.path_params["file"]))
         except (InvalidMediaPath, BlobError) as exc:
             status, body = error_reply(exc)
             if status >= 500:

@@ -9,7 +9,9 @@ call gets the first call's answer and never pays twice. A request that did not e
 answered is settled with a second call (staged, spent, or received with another debit).
 """
 
+import asyncio
 import hashlib
+import random
 import time
 import uuid
 from collections import OrderedDict
@@ -21,7 +23,7 @@ from lpgw.pm.rationals import rat_string
 from lpgw.signer.errors import IdempotencyConflict, Unavailable, UnknownPayment, UnknownSession
 from lpgw.signer.keys.signing import SigningService
 from lpgw.signer.payments.audit import AuditContext, AuditSink, audit_event
-from lpgw.signer.payments.issuance import TicketIssuer
+from lpgw.signer.payments.issuance import Issued, TicketIssuer
 from lpgw.signer.payments.message import b64, payment_message
 from lpgw.signer.payments.orders import OpenOrder, PayOrder
 from lpgw.signer.payments.records import Answer, PaymentRecord
@@ -31,7 +33,7 @@ from lpgw.signer.payments.sessions import (
     build_session,
     session_id,
 )
-from lpgw.signer.policy.credit import Ending, after_ending, purchase
+from lpgw.signer.policy.credit import Ending, Purchase, after_ending, purchase
 from lpgw.signer.policy.spend import PaymentPolicy, check_fresh, check_offer
 from lpgw.signer.stores.credit import CreditLedger, CreditState, Marked
 from lpgw.signer.stores.payments import PaymentRecords
@@ -43,8 +45,13 @@ PAY_ROUTE = "/v1/sessions/{session_id}/payments"
 SETTLE_ROUTE = "/v1/payments/{payment_id}/settle"
 RECENT_PAYMENTS = 10_000
 """Answers a replica remembers, so a retry it serves costs no Redis read."""
-COMMIT_TRIES = 8
+COMMIT_TRIES = 32
 """Compare-and-set rounds before a payment gives up (only other replicas' writes retry)."""
+CONTENTION_PAUSE_S = 0.002
+"""Longest random pause after another replica moved the credit, so two replicas that keep
+colliding fall out of step."""
+MAX_SESSION_TTL_S = 3600
+"""Auth tokens live 30 min; a session is never kept longer than this, whatever its token says."""
 
 
 class PaymentService:
@@ -73,7 +80,7 @@ class PaymentService:
         self._issuer = issuer
         self._audit = audit
         self._clock = clock
-        self._recent: OrderedDict[str, PaymentRecord] = OrderedDict()
+        self._recent: OrderedDict[str, tuple[PaymentRecord, float]] = OrderedDict()
 
     async def open(self, order: OpenOrder, client: str) -> PaymentSession:
         """The session for this offer, checked and stored (the same one when opened again)."""
@@ -110,7 +117,7 @@ class PaymentService:
             payment_session=sid,
         )
         await self._audit.record(audit_event(context, None, [], self._clock), uuid.uuid4().hex)
-        await self._store.save(record, int(session.expires_at - now))
+        await self._store.save(record, min(int(session.expires_at - now), MAX_SESSION_TTL_S))
         return self._sessions.keep(session)
 
     async def pay(self, client: str, sid: str, order: PayOrder) -> Answer:
@@ -119,7 +126,7 @@ class PaymentService:
             raise UnknownSession(f"no payment session {sid} (never opened, or expired)")
         check_fresh(session.offer, self._chain.latest_l1_block(), self._clock())
         payment_id = _payment_id(client, sid, order.idempotency_key)
-        recent = self._recent.get(payment_id)
+        recent = self._recent_record(payment_id)
         if recent is not None:
             return _replayed(recent, order)
         fee = session.price * order.units
@@ -136,16 +143,28 @@ class PaymentService:
             job=order.job,
             payment_session=sid,
         )
+        issued: list[Issued] = []
         async with self._credit.hold(session.offer.recipient, session.record.bucket) as held:
             state = await held.state()
             for _ in range(COMMIT_TRIES):
-                bought = purchase(state.amount, fee, params.ev, self._policy.credit_headroom)
-                issued = await self._issuer.issue(params, bought.tickets, context=context)
-                payment = session.no_tickets
-                if issued.tickets:
-                    sender = self._signing.address_bytes
-                    payment = b64(payment_message(session.offer, sender, issued.tickets))
+                needed = purchase(state.amount, fee, params.ev, self._policy.credit_headroom)
+                tickets = [t for batch in issued for t in batch.tickets]
+                if needed.tickets > len(tickets):
+                    if not issued:  # a retry served by another replica: answer it, sign nothing
+                        stored = await self._records.load(payment_id)
+                        if stored is not None:
+                            return _replayed(PaymentRecord.from_json(stored), order)
+                    more = needed.tickets - len(tickets)
+                    issued.append(await self._issuer.issue(params, more, context=context))
+                    tickets = [t for batch in issued for t in batch.tickets]
+                # Tickets made for an earlier try (another replica moved the credit) are kept:
+                # they are worth their EV whatever the credit is now.
+                bought = Purchase(len(tickets), params.ev * len(tickets), fee)
                 credit = bought.applied(state.amount)
+                payment = session.no_tickets
+                if tickets:
+                    sender = self._signing.address_bytes
+                    payment = b64(payment_message(session.offer, sender, tickets))
                 answer = Answer(
                     payment_id,
                     payment,
@@ -175,10 +194,12 @@ class PaymentService:
                 if isinstance(written, CreditState):
                     self._remember(payment_id, record)
                     return answer
-                await self._issuer.refund(issued)
                 if isinstance(written, Marked):
+                    await self._refund(issued)
                     return _replayed(PaymentRecord.from_json(written.value), order)
                 state = written.state
+                await asyncio.sleep(random.uniform(0, CONTENTION_PAUSE_S))
+        await self._refund(issued)
         raise Unavailable("credit changed by other replicas on every try")
 
     async def settle(
@@ -186,7 +207,7 @@ class PaymentService:
     ) -> Fraction:
         """Correct the credit for a request that did not end as an answered one; returns the
         credit now."""
-        record = self._recent.get(payment_id)
+        record = self._recent_record(payment_id)
         if record is None:
             stored = await self._records.load(payment_id)
             record = None if stored is None else PaymentRecord.from_json(stored)
@@ -215,10 +236,26 @@ class PaymentService:
                 if isinstance(written, Marked):
                     raise UnknownPayment(f"payment {payment_id} is settled already")
                 state = written.state
+                await asyncio.sleep(random.uniform(0, CONTENTION_PAUSE_S))
         raise Unavailable("credit changed by other replicas on every try")
 
+    async def _refund(self, issued: list[Issued]) -> None:
+        for batch in issued:
+            await self._issuer.refund(batch)
+
+    def _recent_record(self, payment_id: str) -> PaymentRecord | None:
+        """The record this replica made, while the store keeps it too (its TTL)."""
+        kept = self._recent.get(payment_id)
+        if kept is None:
+            return None
+        record, until = kept
+        if until <= self._clock():
+            del self._recent[payment_id]
+            return None
+        return record
+
     def _remember(self, payment_id: str, record: PaymentRecord) -> None:
-        self._recent[payment_id] = record
+        self._recent[payment_id] = (record, self._clock() + self._policy.payment_ttl_s)
         while len(self._recent) > RECENT_PAYMENTS:
             self._recent.popitem(last=False)
 

@@ -50,9 +50,9 @@ async def pay(request: Request) -> JSONResponse:
     session_id = checked_id(request.path_params["session_id"], "session id")
     order = pay_order(await json_body(request, PayBody))
     answer = await _payments(request).pay(client, session_id, order)
-    if answer.tickets:
+    if answer.tickets or order.segment is not None:  # tickets, or a segment's own SegData
         SIGNATURES.labels(route=PAY_ROUTE).inc()
-        TICKETS.labels(route=PAY_ROUTE).inc(answer.tickets)
+    TICKETS.labels(route=PAY_ROUTE).inc(answer.tickets)
     return JSONResponse(asdict(answer))
 
 
