@@ -8,11 +8,12 @@ its end. Every test gets its own `prefix`, so subjects, streams and keys never c
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import nats.errors
 import pytest
 import redis.asyncio as aioredis
+from aiohttp import web
 from lpgw.bus import Bus, Names
 from lpgw.stack.process import Supervisor
 from lpgw.stack.servers import start_nats, start_valkey
@@ -90,3 +91,27 @@ async def redis(redis_url: str, prefix: str) -> AsyncIterator[aioredis.Redis]:
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+ServeApp = Callable[[web.Application], Awaitable[str]]
+
+
+@pytest.fixture
+async def serve_app() -> AsyncIterator[ServeApp]:
+    """serve_app(app) -> its base URL: an aiohttp app on a free loopback port, for stand-ins of
+    other services (signer, orchestrator); stopped when the test ends."""
+    runners: list[web.AppRunner] = []
+
+    async def serve(app: web.Application) -> str:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        runners.append(runner)
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        host, port = runner.addresses[0][:2]
+        return f"http://{host}:{port}"
+
+    try:
+        yield serve
+    finally:
+        for runner in runners:
+            await runner.cleanup()

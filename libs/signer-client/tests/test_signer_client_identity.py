@@ -90,20 +90,12 @@ class StubSigner:
 
 
 @pytest.fixture
-async def signer() -> AsyncIterator[StubSigner]:
+async def signer(serve_app: Any) -> StubSigner:
     stub = StubSigner()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", stub.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    stub.url = f"http://{host}:{port}"
-    try:
-        yield stub
-    finally:
-        await runner.cleanup()
+    stub.url = await serve_app(app)
+    return stub
 
 
 @pytest.fixture

@@ -109,20 +109,12 @@ def _error(status: int, message: str) -> Reply:
 
 
 @pytest.fixture
-async def signer() -> AsyncIterator[StubSigner]:
+async def signer(serve_app: Any) -> StubSigner:
     stub = StubSigner()
     app = web.Application()
     app.router.add_post("/{tail:.*}", stub.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    stub.url = f"http://{host}:{port}"
-    try:
-        yield stub
-    finally:
-        await runner.cleanup()
+    stub.url = await serve_app(app)
+    return stub
 
 
 @pytest.fixture
@@ -169,6 +161,16 @@ async def test_open_sends_the_offer_and_reads_the_session(
         "capabilities": base64.b64encode(CAPABILITIES).decode(),
     }
     assert base64.b64decode(seen.body["orchestrator"]) == INFO
+
+
+async def test_a_free_session_carries_its_headers(
+    signer: StubSigner, sessions: SignerSessions
+) -> None:
+    signer.answer(Reply(200, {**SESSION_ANSWER, "payment": "UEFZ", "segment": "U0VH"}))
+
+    opened = await _open(sessions)
+
+    assert opened.free == Paid(payment_id="", payment="UEFZ", segment="U0VH", tickets=0)
 
 
 @pytest.mark.parametrize("capabilities", [None, b""], ids=["none", "empty"])

@@ -403,6 +403,34 @@ async def test_an_offer_without_ticket_params_opens_a_free_session(
     assert (opened["ticket_ev"], opened["recipient"], opened["price"]) == ("0", "", "10")
 
 
+async def test_a_free_session_answers_the_headers_every_ai_payment_would_carry(
+    make_replica: Any, key: PrivateKey, helpers: Any, orchestrator: Any
+) -> None:
+    """So a caller need not ask for them per request: they are what a payment answers."""
+    signer = await make_replica(key)
+    opened = await helpers.open_session(signer, orchestrator.info(key.address, with_params=False))
+    paid = await signer.post(
+        f"/v1/sessions/{opened['session_id']}/payments",
+        json={"units": 4096, "idempotency_key": "free.1"},
+    )
+    assert paid.status_code == 200, paid.text
+    assert (opened["payment"], opened["segment"]) == (
+        paid.json()["payment"],
+        paid.json()["segment"],
+    )
+    payment = pb.Payment.FromString(base64.b64decode(opened["payment"]))
+    assert payment.sender == key.address and not payment.ticket_sender_params
+    helpers.check_segment(opened["segment"], key.address)
+
+
+async def test_a_session_that_keeps_credit_answers_no_headers_at_opening(
+    make_replica: Any, key: PrivateKey, helpers: Any, orchestrator: Any
+) -> None:
+    signer = await make_replica(key)
+    opened = await helpers.open_session(signer, orchestrator.info(key.address))
+    assert "payment" not in opened and "segment" not in opened
+
+
 async def test_an_auth_token_expiring_absurdly_late_leaves_no_immortal_key(
     make_replica: Any,
     key: PrivateKey,

@@ -108,6 +108,9 @@ class StubSigner:
     paid_to: dict[str, str] = field(default_factory=dict)
     """Payment id → the service URI it paid."""
     settled: dict[str, str] = field(default_factory=dict)
+    free: set[str] = field(default_factory=set)
+    """Service URIs whose sessions are free: opening answers the headers every AI payment
+    would carry (an orchestrator that takes no tickets)."""
 
     def refuse(self, kind: str, transcoder: str, status: int, message: str = "refused") -> None:
         self.refusals[(kind, transcoder)] = (status, message)
@@ -146,13 +149,19 @@ class StubSigner:
             session_id = hashlib.sha256(offer).hexdigest()[:32]
             caps = pb.Capabilities.FromString(base64.b64decode(body.get("capabilities", "")))
             self.sessions[session_id] = {"info": info, "caps": caps, "body": body}
-            return {
+            opened = {
                 "session_id": session_id,
                 "expires_at": info.auth_token.expiration,
                 "price": "0",
                 "ticket_ev": "0",
                 "recipient": "0x" + "00" * 20,
             }
+            if info.transcoder in self.free:
+                segment = ai_segdata(
+                    body["pipeline"], body["model_id"], info.auth_token, caps, None
+                )
+                opened |= {"payment": "", "segment": encode_segment(segment)}
+            return opened
 
         return await self._answer(call, work)
 
@@ -244,22 +253,14 @@ def _refusal(call: Call, status: int, message: str) -> web.Response:
 
 
 @pytest.fixture
-async def signer() -> AsyncIterator[StubSigner]:
+async def signer(serve_app: Any) -> StubSigner:
     stub = StubSigner()
     app = web.Application()
     app.router.add_post("/v1/sessions", stub.open)
     app.router.add_post("/v1/sessions/{session_id}/payments", stub.pay)
     app.router.add_post("/v1/payments/{payment_id}/settle", stub.settle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    stub.url = f"http://{host}:{port}"
-    try:
-        yield stub
-    finally:
-        await runner.cleanup()
+    stub.url = await serve_app(app)
+    return stub
 
 
 # --- the rest of the gateway around the job runner --------------------------------------
@@ -427,6 +428,26 @@ async def test_one_session_per_offer_and_one_payment_per_job_with_no_settlement(
     assert signer.of("settle") == [], "an answered attempt settles nothing"
     assert {c.token for c in signer.calls} == {f"Bearer {TOKEN}"}
     assert _kinds(await _outcomes(bus, reporter)) == [(devnet.url, None)] * 4
+
+
+async def test_a_free_session_needs_no_payment_call_and_no_settlement(
+    runner: JobRunner,
+    bus: Bus,
+    signer: StubSigner,
+    devnet: RunningDevnet,
+    failing_devnet: RunningDevnet,
+    offer: list[str],
+) -> None:
+    """An orchestrator that takes no tickets: the headers come with the session."""
+    offer[:] = [failing_devnet.url, devnet.url]
+    signer.free |= {failing_devnet.url, devnet.url}
+
+    await runner.handle(_job("free1"), Delivery())
+    await runner.handle(_job("free2"), Delivery())
+
+    assert (await _result(bus, "free1")).ok and (await _result(bus, "free2")).ok
+    assert len(signer.of("open")) == 2
+    assert signer.of("pay") == [] and signer.of("settle") == []
 
 
 async def test_failed_attempts_settle_as_spent_or_staged(

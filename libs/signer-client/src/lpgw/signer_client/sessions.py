@@ -25,11 +25,24 @@ RETRY_DELAY_S = 0.2
 
 
 @dataclass(frozen=True)
+class Paid:
+    """Header values of one request; `tickets` new ones were signed for it."""
+
+    payment_id: str
+    payment: str
+    segment: str
+    tickets: int
+
+
+@dataclass(frozen=True)
 class OpenedSession:
     session_id: str
     expires_at: int
     price: str
     ticket_ev: str
+    free: Paid | None = None
+    """For an orchestrator that takes no tickets: the headers every AI request of the session
+    carries, so no payment call is needed."""
 
 
 @dataclass(frozen=True)
@@ -39,16 +52,6 @@ class SignedSegment:
     seq: int
     hash: bytes
     profiles: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Paid:
-    """Header values of one request; `tickets` new ones were signed for it."""
-
-    payment_id: str
-    payment: str
-    segment: str
-    tickets: int
 
 
 def signer_http() -> aiohttp.ClientSession:
@@ -83,11 +86,15 @@ class SignerSessions:
             body["capabilities"] = _b64(capabilities)
         answer = await self._post("/v1/sessions", body, Call.OPEN)
         try:
+            free = None
+            if "payment" in answer:
+                free = Paid("", str(answer["payment"]), str(answer["segment"]), tickets=0)
             return OpenedSession(
                 session_id=str(answer["session_id"]),
                 expires_at=int(answer["expires_at"]),
                 price=str(answer["price"]),
                 ticket_ev=str(answer["ticket_ev"]),
+                free=free,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise SignerUnavailable("the signer's session answer is incomplete") from exc

@@ -88,6 +88,8 @@ class SignerPayments:
     async def pay(self, session: PaymentSession, *, units: int, key: str, job: str) -> Paid:
         if session.signer is None:
             raise ValueError("a session opened off-chain cannot be paid through the signer")
+        if session.signer.free is not None:  # no tickets, no credit: nothing to ask the signer
+            return session.signer.free
         return await self._sessions.pay(
             session.signer.session_id, units=units, idempotency_key=key, job=job
         )

@@ -34,15 +34,17 @@ async def open_session(request: Request) -> JSONResponse:
     order = open_order(await json_body(request, OpenBody))
     session = await _payments(request).open(order, client)
     params = session.offer.params
-    return JSONResponse(
-        {
-            "session_id": session.id,
-            "expires_at": int(session.expires_at),
-            "price": rat_string(session.price),
-            "ticket_ev": rat_string(params.ev) if params is not None else "0",
-            "recipient": session.offer.recipient,
-        }
-    )
+    answer = {
+        "session_id": session.id,
+        "expires_at": int(session.expires_at),
+        "price": rat_string(session.price),
+        "ticket_ev": rat_string(params.ev) if params is not None else "0",
+        "recipient": session.offer.recipient,
+    }
+    if not session.offer.pays_with_tickets:
+        # Nothing to count: every AI payment of this session would be these two headers.
+        answer |= {"payment": session.no_tickets, "segment": session.ai_segment}
+    return JSONResponse(answer)
 
 
 async def pay(request: Request) -> JSONResponse:
