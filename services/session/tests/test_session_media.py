@@ -138,8 +138,10 @@ def test_other_media_types_are_an_invalid_response(received: str) -> None:
 
 def test_the_core_imports_no_io_library() -> None:
     code = (
-        "import sys, lpgw.session.media, lpgw.session.attempts, lpgw.session.failures;"
-        "bad = {'nats', 'redis', 'grpc', 'httpx'} & {m.split('.')[0] for m in sys.modules};"
+        "import sys, lpgw.session.media, lpgw.session.attempts, lpgw.session.failures,"
+        " lpgw.session.candidates, lpgw.session.units;"
+        "bad = {'nats', 'redis', 'grpc', 'httpx', 'aiohttp'}"
+        " & {m.split('.')[0] for m in sys.modules};"
         "print(sorted(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

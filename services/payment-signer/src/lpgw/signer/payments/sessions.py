@@ -8,7 +8,6 @@ params and price, the segment credentials of AI requests (sequence 0, the same f
 request of the session) and the Payment a request carries when it needs no new ticket.
 """
 
-import base64
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable
@@ -131,6 +130,3 @@ class SessionCache:
             self._sessions.popitem(last=False)
         return session
 
-
-def encoded(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
