@@ -1,7 +1,10 @@
 """Raw body -> typed parameters, or a typed error: 400 for bytes that are not JSON, 422 for JSON
-that does not match the schema (ai-api.md §10 quirk 19)."""
+that does not match the schema (ai-api.md §10 quirk 19).
 
-import json
+The body is parsed and validated in one pass by pydantic's JSON parser (in Rust): no
+intermediate Python objects, and its own limits on nesting and on number size, which it reports
+as invalid JSON like any other malformed body."""
+
 from typing import TypeVar
 
 from lpgw.intake.errors import FieldError, InvalidRequest, MalformedJson
@@ -12,16 +15,12 @@ Params = TypeVar("Params", bound=BaseModel)
 
 def parse_params(schema: type[Params], body: bytes) -> Params:
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedJson(f"request body is not valid JSON: {exc}") from None
-    except ValueError:  # an integer longer than Python's digit limit
-        raise MalformedJson("request body has a number too long to read") from None
-    except RecursionError:
-        raise MalformedJson("request body is nested too deeply") from None
-    try:
-        return schema.model_validate(document)
+        return schema.model_validate_json(body)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_context=False, include_input=False)
+        if errors and errors[0]["type"] == "json_invalid":
+            reason = errors[0]["msg"].removeprefix("Invalid JSON: ")
+            raise MalformedJson(f"request body is not valid JSON: {reason}") from None
         raise InvalidRequest(field_errors(exc)) from None
 
 
