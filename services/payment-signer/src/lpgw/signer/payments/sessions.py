@@ -129,4 +129,3 @@ class SessionCache:
         while len(self._sessions) > self._kept:
             self._sessions.popitem(last=False)
         return session
-
