@@ -76,10 +76,6 @@ class OpenOrder:
     bucket: str
     capabilities: bytes
 
-    @property
-    def decoded_capabilities(self) -> pb.Capabilities | None:
-        return pb.Capabilities.FromString(self.capabilities) if self.capabilities else None
-
 
 @dataclass(frozen=True)
 class PayOrder:

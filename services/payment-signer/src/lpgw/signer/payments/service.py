@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from fractions import Fraction
 
+from lpgw.pm import TicketSenderParams
 from lpgw.pm.chain import ChainView
 from lpgw.pm.rationals import rat_string
 from lpgw.signer.errors import IdempotencyConflict, Unavailable, UnknownPayment, UnknownSession
@@ -144,11 +145,11 @@ class PaymentService:
             payment_session=sid,
         )
         issued: list[Issued] = []
+        tickets: list[TicketSenderParams] = []
         async with self._credit.hold(session.offer.recipient, session.record.bucket) as held:
             state = await held.state()
             for _ in range(COMMIT_TRIES):
                 needed = purchase(state.amount, fee, params.ev, self._policy.credit_headroom)
-                tickets = [t for batch in issued for t in batch.tickets]
                 if needed.tickets > len(tickets):
                     if not issued:  # a retry served by another replica: answer it, sign nothing
                         stored = await self._records.load(payment_id)
@@ -156,7 +157,7 @@ class PaymentService:
                             return _replayed(PaymentRecord.from_json(stored), order)
                     more = needed.tickets - len(tickets)
                     issued.append(await self._issuer.issue(params, more, context=context))
-                    tickets = [t for batch in issued for t in batch.tickets]
+                    tickets += issued[-1].tickets
                 # Tickets made for an earlier try (another replica moved the credit) are kept:
                 # they are worth their EV whatever the credit is now.
                 bought = Purchase(len(tickets), params.ev * len(tickets), fee)
