@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass
 
 import nats.errors
-from lpgw.bus.subjects import Names
+from lpgw.bus.subjects import MediaSpace, Names
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.api import ObjectMeta, ObjectStoreConfig, StorageType, StreamConfig
@@ -58,23 +58,27 @@ class BlobStore:
     """Open it with `BlobStore.open`, which creates the stream and the bucket when missing."""
 
     def __init__(
-        self, js: JetStreamContext, names: Names, large: ObjectStore, inline_limit: int
+        self, js: JetStreamContext, space: MediaSpace, large: ObjectStore, inline_limit: int
     ) -> None:
         self._js = js
-        self._names = names
+        self._space = space
         self._large = large
         self.inline_limit = inline_limit
 
     @classmethod
-    async def open(cls, nc: Client, names: Names, ttl_s: float) -> "BlobStore":
-        """The store of this prefix; blobs expire `ttl_s` seconds after they were written."""
+    async def open(
+        cls, nc: Client, names: Names, ttl_s: float, space: MediaSpace | None = None
+    ) -> "BlobStore":
+        """The store of this prefix (AI media unless `space` says otherwise, e.g.
+        `names.video_media`); blobs expire `ttl_s` seconds after they were written."""
+        space = space or names.ai_media
         js = nc.jetstream()
         try:
-            await _media_stream(js, names, ttl_s)
-            large = await _large_bucket(js, names.media_bucket, ttl_s)
+            await _media_stream(js, space, ttl_s)
+            large = await _large_bucket(js, space.bucket, ttl_s)
         except (nats.errors.Error, OSError) as exc:
             raise BlobError(f"cannot open the media store: {type(exc).__name__}") from exc
-        return cls(js, names, large, max(nc.max_payload - HEADER_ROOM, 0))
+        return cls(js, space, large, max(nc.max_payload - HEADER_ROOM, 0))
 
     async def put(self, key: str, data: bytes, content_type: str) -> StoredBlob:
         """Store `data` under `key` (replacing any previous blob)."""
@@ -87,7 +91,7 @@ class BlobStore:
             else:
                 data_inline = data
             await self._js.publish(
-                self._names.media_file(subject_token(key)), data_inline, headers=headers
+                self._space.file_subject(subject_token(key)), data_inline, headers=headers
             )
         except (nats.errors.Error, OSError) as exc:
             raise BlobError(f"cannot store {key}: {type(exc).__name__}") from exc
@@ -100,9 +104,9 @@ class BlobStore:
 
     async def get(self, key: str) -> tuple[bytes, str]:
         """The blob's bytes and content type; BlobNotFound if there is none."""
-        subject = self._names.media_file(subject_token(key))
+        subject = self._space.file_subject(subject_token(key))
         try:
-            message = await self._js.get_last_msg(self._names.media_stream, subject, direct=True)
+            message = await self._js.get_last_msg(self._space.stream, subject, direct=True)
             headers = message.headers or {}
             content_type = headers.get(CONTENT_TYPE_HEADER, DEFAULT_CONTENT_TYPE)
             if headers.get(LOCATION_HEADER) != LARGE:
@@ -115,14 +119,14 @@ class BlobStore:
         return bytes(large.data or b""), content_type
 
 
-async def _media_stream(js: JetStreamContext, names: Names, ttl_s: float) -> None:
+async def _media_stream(js: JetStreamContext, space: MediaSpace, ttl_s: float) -> None:
     """Created when missing, like the bucket: whoever opens the store first sets the TTL."""
     try:
-        await js.stream_info(names.media_stream)
+        await js.stream_info(space.stream)
     except NotFoundError:
         config = StreamConfig(
-            name=names.media_stream,
-            subjects=[names.media_files],
+            name=space.stream,
+            subjects=[space.all_files],
             storage=StorageType.FILE,
             max_age=ttl_s,
             max_msgs_per_subject=1,

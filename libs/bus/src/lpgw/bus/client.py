@@ -2,6 +2,7 @@
 waiting for one event. Trace context and the job id travel in headers on every message."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -147,8 +148,13 @@ class Bus:
         ack_wait: float = 30.0,
         max_deliver: int = 5,
         concurrency: int = 8,
+        max_ack_pending: int | None = None,
     ) -> Consumer[E]:
-        """Start a durable pull consumer (created, or updated to this config) in the background."""
+        """Start a durable pull consumer (created, or updated to this config) in the background.
+
+        `max_ack_pending=1` with `concurrency=1` keeps strict order even across a consumer that
+        dies mid-message: nothing later is delivered until that message is acknowledged or its
+        `ack_wait` runs out and it is delivered again."""
         config = ConsumerConfig(
             name=durable,
             durable_name=durable,
@@ -156,7 +162,7 @@ class Bus:
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=ack_wait,
             max_deliver=max_deliver,
-            max_ack_pending=max(concurrency * 4, 64),
+            max_ack_pending=max_ack_pending or max(concurrency * 4, 64),
         )
         consumer = Consumer(
             self.js, stream, config, model, handler, concurrency, prepare=self.declare
@@ -233,6 +239,16 @@ class Bus:
         except InvalidMessage as exc:
             logger.warning("message_rejected", extra={"subject": subject, "reason": str(exc)})
             return None
+
+    async def stop_consumer(self, consumer: Consumer[Any], grace_s: float, delete: bool) -> None:
+        """Stop one consumer started by `consume` before the bus closes; `delete` also removes
+        it from JetStream (its stream's input is finished)."""
+        await consumer.stop(grace_s)
+        if consumer in self._consumers:
+            self._consumers.remove(consumer)
+        if delete:
+            with translated(consumer.durable), contextlib.suppress(NotFoundError):
+                await self.js.delete_consumer(consumer.stream, consumer.durable)
 
     async def close(self, grace_s: float = 10.0) -> None:
         """Stop consumers and responders (bounded), then drain the connection."""

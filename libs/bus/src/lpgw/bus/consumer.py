@@ -102,6 +102,10 @@ class Consumer(Generic[E]):
     def durable(self) -> str:
         return self._durable
 
+    @property
+    def stream(self) -> str:
+        return self._stream
+
     async def start(self) -> None:
         """Create or update the consumer, then start fetching in the background."""
         with translated(f"{self._stream}/{self._durable}"):

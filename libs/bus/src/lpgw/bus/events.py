@@ -86,13 +86,24 @@ class Outcomes(Event):
     outcomes: list[Outcome]
 
 
+TRANSCODING = "transcoding"
+"""The `pipeline` of a transcoding selection (live video; no capability id of its own)."""
+
+
 class SelectionRequest(Event):
     """Who can do (pipeline, model), best first; the session shares one answer among the jobs
-    of a short window, so no job id."""
+    of a short window, so no job id.
+
+    For transcoding, `pipeline` is `TRANSCODING`, `model_id` is empty, `capability` is 0 and
+    `required` lists the job's capability ids (input codec, output formats and profiles): an
+    orchestrator must offer every one. `max_price` (wei per unit, "num/den" or an integer) drops
+    orchestrators priced above it; empty means no ceiling."""
 
     capability: int
     pipeline: str
     model_id: str
+    required: list[int] = Field(default_factory=list)
+    max_price: str = ""
     exclude: list[str] = Field(default_factory=list)
     limit: int = 5
 
@@ -148,3 +159,33 @@ class OrchestratorSummary(BaseModel):
 
 class OrchestratorList(Event):
     orchestrators: list[OrchestratorSummary]
+
+
+class SourceInfo(BaseModel):
+    """What intake learned of a live stream's input when it cut a segment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    video_codec: str = "h264"
+    """FFmpeg's codec name (h264, hevc, vp8, vp9); decides the orchestrator decode capability."""
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    has_audio: bool = False
+
+
+class VideoInput(Event):
+    """One message on a live stream's input subject, in order: a segment cut by intake (its
+    bytes stored as `source` in the video media space), or the end of the stream (`ended`,
+    no segment). Sequence numbers grow by one per segment across publisher reconnections; the
+    first segment after a reconnection has `discontinuity`."""
+
+    stream_id: Token
+    seq: int = Field(ge=0)
+    ended: bool = False
+    duration_ms: int = Field(default=0, ge=0, le=300_000)
+    source: BlobRef | None = None
+    info: SourceInfo = Field(default_factory=SourceInfo)
+    discontinuity: bool = False
+    received_at: float
+    """Wall-clock time the segment's last byte reached intake (for the publish → playlist
+    latency)."""

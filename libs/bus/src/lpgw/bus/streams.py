@@ -11,6 +11,8 @@ JOBS_MAX_AGE_S = 3600.0
 RESULTS_MAX_AGE_S = 3600.0
 OUTCOMES_MAX_AGE_S = 24 * 3600.0
 AUDIT_MAX_AGE_S = 90 * 24 * 3600.0
+VIDEO_IN_MAX_AGE_S = 3600.0
+"""Live input nobody transcoded within an hour is of no use to a live viewer."""
 
 
 def stream_configs(names: Names) -> dict[str, StreamConfig]:
@@ -50,6 +52,14 @@ def stream_configs(names: Names) -> dict[str, StreamConfig]:
             storage=StorageType.FILE,
             allow_direct=True,
             max_age=AUDIT_MAX_AGE_S,
+        ),
+        StreamConfig(
+            name=names.video_input_stream,
+            subjects=[names.video_inputs],
+            retention=RetentionPolicy.LIMITS,
+            storage=StorageType.FILE,
+            allow_direct=True,
+            max_age=VIDEO_IN_MAX_AGE_S,
         ),
     ]
     return {config.name or "": config for config in configs}

@@ -4,7 +4,18 @@ All names hang off a prefix so tests (and several gateways on one NATS) stay apa
 `Names("t1234")` gives subjects `t1234.jobs.ai.text-to-image` and streams `T1234_JOBS`.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MediaSpace:
+    """Where one family of blobs lives: AI results, or live video (kept for another time)."""
+
+    stream: str
+    file_subject: Callable[[str], str]
+    all_files: str
+    bucket: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,41 @@ class Names:
     def media_files(self) -> str:
         return f"{self.prefix}.media.*"
 
+    # Live video ------------------------------------------------------------------------------
+    def video_input(self, stream_id: str) -> str:
+        """Segments (and the end) of one live stream, in order (stream VIDEO_IN); the session
+        worker that holds the stream's lease reads them through `video_consumer(stream_id)`."""
+        return f"{self.prefix}.video.in.{stream_id}"
+
+    @property
+    def video_inputs(self) -> str:
+        return f"{self.prefix}.video.in.*"
+
+    @property
+    def video_started(self) -> str:
+        """Core NATS, no stream: "a stream has input waiting", so a session worker claims it at
+        once instead of at its next scan. The payload is the stream id."""
+        return f"{self.prefix}.video.started"
+
+    def video_done(self, stream_id: str, seq: int) -> str:
+        """Core NATS: one segment's renditions are stored (payload: its SegmentRecord JSON); an
+        HTTP push waiting for them listens here."""
+        return f"{self.prefix}.video.done.{stream_id}.{seq}"
+
+    @property
+    def video_ended(self) -> str:
+        """Core NATS: "end this stream" (payload: the stream id); the intake process holding its
+        RTMP publisher disconnects it."""
+        return f"{self.prefix}.video.ended"
+
+    def video_media_file(self, token: str) -> str:
+        """One video file (a source segment or a rendition), like `media_file`."""
+        return f"{self.prefix}.vmedia.{token}"
+
+    @property
+    def video_media_files(self) -> str:
+        return f"{self.prefix}.vmedia.*"
+
     @property
     def orchestrator_list(self) -> str:
         """Request/reply: every orchestrator the selector knows (served by the selector)."""
@@ -96,6 +142,38 @@ class Names:
     def media_bucket(self) -> str:
         """Object-store bucket for media files larger than one message (chunked)."""
         return f"{self._upper}_MEDIA_LARGE"
+
+    @property
+    def video_input_stream(self) -> str:
+        return f"{self._upper}_VIDEO_IN"
+
+    @property
+    def video_media_stream(self) -> str:
+        """Segments and renditions of live streams, kept for the recording retention."""
+        return f"{self._upper}_VIDEO_MEDIA"
+
+    @property
+    def video_media_bucket(self) -> str:
+        return f"{self._upper}_VIDEO_MEDIA_LARGE"
+
+    @property
+    def ai_media(self) -> "MediaSpace":
+        return MediaSpace(self.media_stream, self.media_file, self.media_files, self.media_bucket)
+
+    @property
+    def video_media(self) -> "MediaSpace":
+        return MediaSpace(
+            self.video_media_stream,
+            self.video_media_file,
+            self.video_media_files,
+            self.video_media_bucket,
+        )
+
+    @staticmethod
+    def video_consumer(stream_id: str) -> str:
+        """The durable consumer of one live stream's input: it outlives the worker reading it,
+        so a worker that takes the stream over starts at the first unacknowledged segment."""
+        return f"video-{stream_id}"
 
     session_consumer: str = "session-ai"
     selector_outcomes_consumer: str = "selector-outcomes"

@@ -24,6 +24,38 @@ class Keys:
         """List: the last outcomes (ok and latency) for one orchestrator and capability."""
         return f"{self.prefix}:recent:{url}:{pipeline}:{model_id}"
 
+    # Live video -------------------------------------------------------------------------------
+    def video_stream(self, stream_id: str) -> str:
+        """Hash: one live stream's record and counters (lpgw.video.streams)."""
+        return f"{self.prefix}:video:stream:{stream_id}"
+
+    @property
+    def video_streams(self) -> str:
+        """Sorted set: every stream id known (live or ended, until retention), by start time."""
+        return f"{self.prefix}:video:streams"
+
+    @property
+    def video_live(self) -> str:
+        """Set: ids of streams not ended (the concurrency cap counts it; workers scan it)."""
+        return f"{self.prefix}:video:live"
+
+    def video_segments(self, stream_id: str) -> str:
+        """Hash: seq -> SegmentRecord JSON of every segment delivered (the recording)."""
+        return f"{self.prefix}:video:segs:{stream_id}"
+
+    def video_order(self, stream_id: str) -> str:
+        """Sorted set: the delivered sequence numbers, scored by seq (playlist order)."""
+        return f"{self.prefix}:video:order:{stream_id}"
+
+    def video_lease(self, stream_id: str) -> str:
+        """String with a TTL: the id of the session worker that owns the stream."""
+        return f"{self.prefix}:video:lease:{stream_id}"
+
+    def video_worker_state(self, stream_id: str) -> str:
+        """String: the owning worker's per-stream state (orchestrators, scores, suspensions),
+        JSON, so a worker that takes over carries on from it."""
+        return f"{self.prefix}:video:wstate:{stream_id}"
+
     # Payment-signer ---------------------------------------------------------------------------
     def nonce(self, sender: str, recipient_rand_hash: str) -> str:
         """Counter: last ticket nonce used for these ticket params (advanced atomically)."""

@@ -88,6 +88,27 @@ class OrchestratorClient:
                 raise
         return await self._get_orchestrator(endpoint, current, request, deadline)
 
+    async def end_transcoding_session(
+        self,
+        url: str,
+        auth_token: pb.AuthToken,
+        timeout: float = 6.0,  # noqa: ASYNC109 - also the orchestrator's gRPC deadline
+    ) -> None:
+        """Tell the orchestrator a stream's transcoding session is over (frees its capacity)."""
+        endpoint = parse_orchestrator_url(url)
+        deadline = asyncio.get_running_loop().time() + timeout
+        pin = None
+        if endpoint.secure:
+            pin = self._pins.get(endpoint.target) or await self._pin(endpoint, deadline)
+        request = pb.EndTranscodingSessionRequest(auth_token=auth_token)
+        async with self._channel(endpoint, pin) as channel:
+            await self._connect(channel, endpoint.target, deadline)
+            stub = lp_rpc_pb2_grpc.OrchestratorStub(channel)  # type: ignore[no-untyped-call]
+            try:
+                await stub.EndTranscodingSession(request, timeout=self._remaining(deadline))
+            except grpc.aio.AioRpcError as exc:
+                raise _rpc_error(exc) from exc
+
     def _remaining(self, deadline: float) -> float:
         remaining = deadline - asyncio.get_running_loop().time()
         if remaining <= 0:

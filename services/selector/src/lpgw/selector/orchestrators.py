@@ -6,7 +6,7 @@ protocol defines them; they are compared as `Fraction`s, never as floats.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
@@ -36,6 +36,9 @@ class OrchestratorRecord:
     bitstring: tuple[int, ...] = ()
     models: Mapping[int, Mapping[str, ModelInfo]] = field(default_factory=dict)
     prices: Mapping[PriceKey, Fraction] = field(default_factory=dict)
+    transcode_price: Fraction | None = None
+    """Wei per pixel for transcoding (`price_info` of the general answer); None when the
+    orchestrator sent no usable price."""
     latency_ms: float | None = None
     last_ok: float | None = None
     last_failure: float | None = None
@@ -64,6 +67,21 @@ def supports(record: OrchestratorRecord, capability: int, model_id: str) -> bool
     if not model_id or not record.has_capability(capability):
         return False
     return model_id in record.models.get(capability, {}) or (capability, model_id) in record.prices
+
+
+LEGACY_CAPABILITIES = range(12)
+"""Capabilities an orchestrator that advertises none is assumed to have (wire.md §6.3)."""
+
+
+def transcodes(record: OrchestratorRecord, required: Iterable[int]) -> bool:
+    """The orchestrator can transcode a job needing `required` capabilities at a known price.
+    One that sends no capability bits is accepted for jobs needing only legacy ones (0–11)."""
+    if record.transcode_price is None:
+        return False
+    needed = list(required)
+    if not record.bitstring:
+        return all(cap in LEGACY_CAPABILITIES for cap in needed)
+    return all(record.has_capability(cap) for cap in needed)
 
 
 def reachable(record: OrchestratorRecord, *, now: float, stale_after_s: float | None) -> bool:
@@ -105,6 +123,9 @@ def to_hash(record: OrchestratorRecord) -> dict[str, str]:
                 for (cap, model), price in sorted(record.prices.items())
             ]
         ),
+        "transcode_price": ""
+        if record.transcode_price is None
+        else f"{record.transcode_price.numerator}/{record.transcode_price.denominator}",
         "latency_ms": _opt_str(record.latency_ms),
         "last_ok": _opt_str(record.last_ok),
         "last_failure": _opt_str(record.last_failure),
@@ -133,6 +154,9 @@ def from_hash(raw: RawHash) -> OrchestratorRecord:
             (int(str(cap)), str(model)): Fraction(int(str(num)), int(str(den)))
             for cap, model, num, den in prices_json
         },
+        transcode_price=Fraction(fields["transcode_price"])
+        if fields.get("transcode_price")
+        else None,
         latency_ms=_opt_float(fields.get("latency_ms", "")),
         last_ok=_opt_float(fields.get("last_ok", "")),
         last_failure=_opt_float(fields.get("last_failure", "")),

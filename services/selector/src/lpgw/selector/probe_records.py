@@ -38,6 +38,7 @@ def record_from_info(
         bitstring=tuple(caps.bitstring),
         models=models,
         prices=_prices(info),
+        transcode_price=_transcode_price(info),
         latency_ms=latency_ms,
         last_ok=now,
         last_failure=previous.last_failure if previous is not None else None,
@@ -52,3 +53,13 @@ def _prices(info: pb.OrchestratorInfo) -> dict[PriceKey, Fraction]:
         for p in info.capabilities_prices
         if p.pixelsPerUnit > 0 and p.pricePerUnit >= 0
     }
+
+
+def _transcode_price(info: pb.OrchestratorInfo) -> Fraction | None:
+    """The general answer's `price_info` is the transcoding price (wire.md §5.1 step 4)."""
+    if not info.HasField("price_info"):
+        return None
+    price = info.price_info
+    if price.pixelsPerUnit <= 0 or price.pricePerUnit < 0:
+        return None
+    return Fraction(price.pricePerUnit, price.pixelsPerUnit)

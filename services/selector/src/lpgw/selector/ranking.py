@@ -1,6 +1,8 @@
 """Who should do a job: filter the known orchestrators, then order them with a Strategy.
 
-Filter (in this order): the orchestrator supports the job's (capability, model); its last
+Filter (in this order): the orchestrator supports the job's (capability, model), or for
+transcoding offers every required capability at a known per-pixel price; its price is at most
+the request's ceiling (applied off-chain too, unlike the reference: weak spot W4); its last
 probe succeeded (and is not stale); its URL is not excluded (already tried by the session).
 
 Default strategy, `WeightedCost`: each eligible orchestrator gets a cost in [0, 1]
@@ -20,7 +22,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
 
-from lpgw.selector.orchestrators import OrchestratorRecord, reachable, supports
+from lpgw.bus.events import TRANSCODING
+from lpgw.selector.orchestrators import OrchestratorRecord, reachable, supports, transcodes
 from lpgw.selector.outcome_stats import OutcomeStats
 
 
@@ -30,7 +33,13 @@ class Wanted(Protocol):
     @property
     def capability(self) -> int: ...
     @property
+    def pipeline(self) -> str: ...
+    @property
     def model_id(self) -> str: ...
+    @property
+    def required(self) -> list[int]: ...
+    @property
+    def max_price(self) -> str: ...
     @property
     def exclude(self) -> list[str]: ...
     @property
@@ -108,19 +117,32 @@ def eligible(
     stale_after_s: float | None = None,
 ) -> list[Option]:
     excluded = set(wanted.exclude)
-    return [
-        Option(
-            url=r.url,
-            address=r.address,
-            price=r.price(wanted.capability, wanted.model_id),
-            latency_ms=r.latency_ms or 0.0,
-            stats=stats.get(r.url, OutcomeStats()),
+    ceiling = Fraction(wanted.max_price) if wanted.max_price else None
+    transcoding = wanted.pipeline == TRANSCODING
+    options = []
+    for r in records:
+        if r.url in excluded or not reachable(r, now=now, stale_after_s=stale_after_s):
+            continue
+        if transcoding:
+            if not transcodes(r, wanted.required) or r.transcode_price is None:
+                continue
+            price = r.transcode_price
+        elif supports(r, wanted.capability, wanted.model_id):
+            price = r.price(wanted.capability, wanted.model_id)
+        else:
+            continue
+        if ceiling is not None and ceiling > 0 and price > ceiling:
+            continue
+        options.append(
+            Option(
+                url=r.url,
+                address=r.address,
+                price=price,
+                latency_ms=r.latency_ms or 0.0,
+                stats=stats.get(r.url, OutcomeStats()),
+            )
         )
-        for r in records
-        if r.url not in excluded
-        and supports(r, wanted.capability, wanted.model_id)
-        and reachable(r, now=now, stale_after_s=stale_after_s)
-    ]
+    return options
 
 
 def rank(

@@ -78,7 +78,7 @@ class AiWorker:
             ) as response:
                 status = response.status
                 limit = self._max_bytes if status == 200 else ERROR_BODY_BYTES
-                data = await _read_at_most(response, limit)
+                data = await read_at_most(response, limit)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise ConnectFailed(type(exc).__name__) from exc
         except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
@@ -105,7 +105,7 @@ class AiWorker:
                 if response.status != 200:
                     raise MediaUnavailable(f"media download answered {response.status}")
                 content_type = image_content_type(response.headers.get("content-type"))
-                data = await _read_at_most(response, self._max_bytes)
+                data = await read_at_most(response, self._max_bytes)
         except TimeoutError as exc:
             raise MediaUnavailable(f"media not downloaded within {timeout_s:g} s") from exc
         except aiohttp.ClientError as exc:
@@ -115,7 +115,7 @@ class AiWorker:
         return data, content_type
 
 
-async def _read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes:
+async def read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """The body, or only its first `limit` + 1 bytes when it is longer (the caller tells)."""
     body = bytearray()
     async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):

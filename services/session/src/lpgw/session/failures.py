@@ -111,6 +111,22 @@ _PAYMENT_ERROR_TEXTS = (
 """Lower-cased fragments of the reference's payment-processing errors (payments.md §3.4)."""
 
 
+_CAPPED = "orchestratorcapped"
+"""A transcoding orchestrator at its session limit answers 403 with this text (wire.md §7.3)."""
+
+
+class TranscodeFailed(AttemptFailed):
+    """`/segment` answered 200 with a TranscodeResult that carries an error, or no renditions."""
+
+    kind = "transcode_error"
+
+
+class PriceRose(AttemptFailed):
+    """The orchestrator now asks more than the ceiling or twice the stream's first price."""
+
+    kind = "price_rose"
+
+
 def failure_for_status(status: int, body: str) -> AttemptFailed:
     """The one mapping from an orchestrator's non-200 HTTP status to a failure type."""
     message = body.strip()
@@ -118,7 +134,7 @@ def failure_for_status(status: int, body: str) -> AttemptFailed:
         return OrchestratorRejectedPayment(message)
     if status in (400, 422):
         return OrchestratorRejectedRequest(message)
-    if status == 503:
+    if status == 503 or (status == 403 and _CAPPED in message.lower()):
         return OrchestratorBusy(message)
     if 400 <= status < 500:
         return OrchestratorRejectedCredentials(f"{status}: {message}")

@@ -7,23 +7,36 @@ unacknowledged and JetStream redelivers them), then the HTTP server.
 """
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
+from fractions import Fraction
 
+import aiohttp
 from lpgw.blobs import BlobStore
-from lpgw.bus import AiJob, Names, connect_until_stopped
+from lpgw.bus import AiJob, Bus, Names, connect_until_stopped
 from lpgw.service.health import Readiness
 from lpgw.service.observability import health_routes, observed
 from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
 from lpgw.session.ai_worker import AiWorker, new_http_client
+from lpgw.session.candidates import CandidateCache
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
 from lpgw.session.outcomes import OutcomeReporter
 from lpgw.session.paid_attempt import PaidAttempt
 from lpgw.session.payments import OffChainPayments, Payments, SignerPayments
 from lpgw.session.settings import SessionSettings
-from lpgw.signer_client import bearer_token, fetch_identity
+from lpgw.session.video.closing import SessionCloser
+from lpgw.session.video.manager import ManagerLimits, VideoManager
+from lpgw.session.video.paying import VideoPayments
+from lpgw.session.video.segment_call import SegmentCaller
+from lpgw.session.video.selection import transcoder_ask
+from lpgw.session.video.stream_worker import VideoDeps, VideoLimits
+from lpgw.signer_client import GatewayIdentity, bearer_token, fetch_identity
 from lpgw.signer_client.sessions import SignerSessions, signer_http
+from lpgw.state import Keys, connect
+from lpgw.video.streams import VideoStreams
 from lpgw.wire.client import OrchestratorClient
 from starlette.applications import Starlette
 
@@ -69,7 +82,10 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
                 media=media,
                 attempt_timeout_s=settings.session_attempt_timeout_s,
             )
-            async with OutcomeReporter(bus) as outcomes:
+            async with (
+                OutcomeReporter(bus) as outcomes,
+                _video(settings, bus, client, to_signer, token, identity, outcomes, stop),
+            ):
                 runner = JobRunner(
                     bus=bus,
                     attempt=attempt,
@@ -100,6 +116,65 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
         stop.set()
         await http
         await bus.close()
+
+
+@contextlib.asynccontextmanager
+async def _video(
+    settings: SessionSettings,
+    bus: Bus,
+    http: aiohttp.ClientSession,
+    to_signer: aiohttp.ClientSession,
+    token: str | None,
+    identity: GatewayIdentity,
+    outcomes: OutcomeReporter,
+    stop: asyncio.Event,
+) -> AsyncIterator[None]:
+    """The video session manager beside the AI consumer, while the block runs."""
+    if not settings.session_video_enabled:
+        yield
+        return
+    redis = await connect(settings.redis_url)
+    orchestrators = OrchestratorClient()
+    closer = SessionCloser(orchestrators)
+    max_price = Fraction(settings.session_video_max_price) or None
+    deps = VideoDeps(
+        bus=bus,
+        streams=VideoStreams(redis, Keys(settings.bus_prefix), settings.video_retention_s),
+        media=await BlobStore.open(
+            bus.nc, bus.names, ttl_s=settings.video_retention_s, space=bus.names.video_media
+        ),
+        infos=OrchestratorInfos(orchestrators, identity),
+        payments=VideoPayments(
+            SignerSessions(to_signer, settings.signer_url, token) if settings.signer_url else None
+        ),
+        caller=SegmentCaller(http, max_rendition_bytes=settings.session_max_response_bytes),
+        candidates=CandidateCache(
+            transcoder_ask(bus, max_price), ttl_s=max(settings.session_selection_ttl_s, 5.0)
+        ),
+        outcomes=outcomes,
+        limits=VideoLimits(
+            max_attempts=settings.session_video_max_attempts,
+            budget_factor=settings.session_video_budget_factor,
+            max_price=max_price,
+        ),
+        end_session=closer.close,
+    )
+    manager = VideoManager(
+        deps,
+        ManagerLimits(
+            lease_s=settings.session_video_lease_s,
+            idle_end_s=settings.session_video_idle_end_s,
+            max_streams=settings.session_video_max_streams,
+        ),
+    )
+    running = asyncio.create_task(manager.run(stop), name="lpgw-session-video")
+    try:
+        yield
+    finally:
+        stop.set()
+        await running
+        await closer.wait()
+        await redis.aclose()
 
 
 def main() -> None:

@@ -69,14 +69,22 @@ class OrchestratorInfos:
         self._cache: dict[Key, FreshInfo] = {}
         self._fetching: dict[Key, asyncio.Task[FreshInfo]] = {}
 
-    async def get(self, url: str, pipeline: str, model_id: str) -> FreshInfo:
+    async def get(
+        self,
+        url: str,
+        pipeline: str,
+        model_id: str,
+        capabilities: pb.Capabilities | None = None,
+    ) -> FreshInfo:
+        """`capabilities` replaces the AI discovery set (transcoding: the stream's job set, with
+        the stream id as `model_id`, so every stream has its own auth token and bucket)."""
         key = (url, pipeline, model_id)
         cached = self._cache.get(key)
         if cached is not None and self._usable(cached):
             return cached
         fetching = self._fetching.get(key)
         if fetching is None:
-            fetching = asyncio.create_task(self._fetch(key))
+            fetching = asyncio.create_task(self._fetch(key, capabilities))
             self._fetching[key] = fetching
             fetching.add_done_callback(lambda _: self._fetching.pop(key, None))
         return await asyncio.shield(fetching)
@@ -90,12 +98,17 @@ class OrchestratorInfos:
     def forget(self, url: str, pipeline: str, model_id: str) -> None:
         self._cache.pop((url, pipeline, model_id), None)
 
-    async def _fetch(self, key: Key) -> FreshInfo:
+    def cached(self, url: str, pipeline: str, model_id: str) -> FreshInfo | None:
+        """The usable answer already at hand, if any (no call)."""
+        entry = self._cache.get((url, pipeline, model_id))
+        return entry if entry is not None and self._usable(entry) else None
+
+    async def _fetch(self, key: Key, capabilities: pb.Capabilities | None) -> FreshInfo:
         url, pipeline, model_id = key
         request = build_orchestrator_request(
             self._identity.address,
             self._identity.sig,
-            ai_discovery_capabilities(pipeline, model_id),
+            capabilities or ai_discovery_capabilities(pipeline, model_id),
         )
         try:
             info = await self._client.get_orchestrator(url, request, GET_ORCHESTRATOR_TIMEOUT_S)

@@ -1,9 +1,10 @@
 """Every variable the session service reads (and nothing else reads the environment)."""
 
+from fractions import Fraction
 from pathlib import Path
 
 from lpgw.service.settings import ServiceSettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 
 class SessionSettings(ServiceSettings):
@@ -50,3 +51,50 @@ class SessionSettings(ServiceSettings):
     signer_token_file: Path | None = Field(
         None, description="File holding the signer's bearer token (when SIGNER_TOKEN is unset)."
     )
+
+    # Live video -------------------------------------------------------------------------------
+    session_video_enabled: bool = Field(
+        True, description="Work live streams (transcoding) as well as AI jobs."
+    )
+    session_video_max_streams: int = Field(
+        100, ge=1, description="Most live streams this process works at once."
+    )
+    session_video_max_attempts: int = Field(
+        3,
+        ge=1,
+        description="Most orchestrators tried for one segment before it is delivered "
+        "as source only.",
+    )
+    session_video_budget_factor: float = Field(
+        3.0,
+        gt=0,
+        description="A segment's time budget for every attempt together, in segment durations "
+        "(at least 4 s); past it the source alone is delivered.",
+    )
+    session_video_max_price: str = Field(
+        "0",
+        description="Highest transcoding price accepted, wei per pixel (an integer or num/den); "
+        "0 = no ceiling. Applied at selection and on every orchestrator answer.",
+    )
+    session_video_lease_s: float = Field(
+        3.0,
+        gt=0.5,
+        description="Lease on a stream: when its worker dies, another takes the stream over "
+        "after at most this long plus one scan.",
+    )
+    session_video_idle_end_s: float = Field(
+        120.0, gt=0, description="A live stream without input for this long is ended."
+    )
+    video_retention_s: float = Field(
+        86400.0, gt=0, description="How long segments and renditions (the recordings) are kept."
+    )
+
+    @field_validator("session_video_max_price")
+    @classmethod
+    def _rational(cls, value: str) -> str:
+        try:
+            if Fraction(value) < 0:
+                raise ValueError
+        except (ValueError, ZeroDivisionError):
+            raise ValueError("must be a non-negative integer or num/den") from None
+        return value
