@@ -25,7 +25,9 @@ def start(
     """Start devnets, then the five services pointed at them; returns where they answer."""
 
     def _start(
-        devnets: list[DevnetSpec], overrides: dict[str, dict[str, str]] | None = None
+        devnets: list[DevnetSpec],
+        overrides: dict[str, dict[str, str]] | None = None,
+        stream_keys: dict[str, str] | None = None,
     ) -> Gateway:
         urls = {spec.name: start_devnet(processes, spec) for spec in devnets}
         gateway = start_gateway(
@@ -36,6 +38,7 @@ def start(
             data_dir=tmp_path / "data",
             ports=Ports.free(),
             orchestrators=list(urls.values()),
+            stream_keys=stream_keys,
             overrides=overrides,
         )
         gateway.orchestrators = urls

@@ -1,24 +1,31 @@
-"""`lpgw-stack run`: the whole gateway on one machine; `lpgw-stack demo`: one request through it.
+"""`lpgw-stack run`: the whole gateway on one machine; `lpgw-stack demo`: an AI request and a
+30 s live stream through it.
 
 `run` starts NATS and Valkey from their pip-installed binaries, the five services and two devnet
-orchestrators as supervised children, prints where everything answers, and stops every child on
-Ctrl-C or SIGTERM (children also die with the launcher if it is killed outright).
+orchestrators as supervised children, prints where everything answers (with an RTMP URL whose
+development stream key is kept in the data directory), and stops every child on Ctrl-C or
+SIGTERM (children also die with the launcher if it is killed outright).
 """
 
 import argparse
 import json
+import secrets
 import signal
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from lpgw.stack.process import StackError, Supervisor
+from lpgw.stack.publisher import PublishError, encode_test_pattern, publish
 from lpgw.stack.servers import start_nats, start_valkey
 from lpgw.stack.settings import StackSettings
 from lpgw.stack.topology import DevnetSpec, Gateway, Ports, start_devnet, start_gateway
 
+DEMO_STREAM = "demo"
+DEMO_SECONDS = 30
 DEMO_REQUEST = {"prompt": "a lighthouse on a cliff at dawn", "width": 512, "height": 512, "seed": 7}
 
 
@@ -59,6 +66,7 @@ def _start(supervisor: Supervisor, settings: StackSettings, data: Path) -> Gatew
         signer=settings.signer_port,
         selector=settings.selector_port,
         session=settings.session_port,
+        rtmp=settings.rtmp_port,
     )
     gateway = start_gateway(
         supervisor,
@@ -68,6 +76,7 @@ def _start(supervisor: Supervisor, settings: StackSettings, data: Path) -> Gatew
         data_dir=data,
         ports=ports,
         orchestrators=list(orchestrators.values()),
+        stream_keys={DEMO_STREAM: dev_stream_key(data)},
     )
     gateway.orchestrators = orchestrators
     return gateway
@@ -92,11 +101,68 @@ def _announce(gateway: Gateway, data: Path, settings: StackSettings) -> None:
         f"  curl -s {gateway.intake_url}/text-to-image -H 'Content-Type: application/json' \\",
         f"       -d '{json.dumps(DEMO_REQUEST)}'",
         "",
+        "Live video: publish with OBS or ffmpeg to (the key is development-only)",
+        f"  {gateway.rtmp_url}/{dev_stream_key(data)}",
+        f"  e.g. ffmpeg -re -i input.mp4 -c copy -f flv {gateway.rtmp_url}/{dev_stream_key(data)}",
+        "and play",
+        f"  {gateway.delivery_url}/stream/{DEMO_STREAM}.m3u8   (HLS)",
+        f"  {gateway.delivery_url}/stream/{DEMO_STREAM}.mpd    (DASH)",
+        f"  status: {gateway.intake_url}/streams/{DEMO_STREAM}",
+        "",
     ]
     print("\n".join(lines), flush=True)
 
 
-def demo(url: str) -> int:
+def dev_stream_key(data: Path) -> str:
+    """The development stream key of `make run`, made once and kept (mode 0600) in the data
+    directory so `make demo` can publish with it."""
+    path = data / "stream-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(18))
+    return path.read_text().strip()
+
+
+def demo(url: str, settings: StackSettings) -> int:
+    """An AI request, then a 30 s live test pattern published over RTMP."""
+    code = demo_ai(url)
+    return code or demo_video(url, settings)
+
+
+def demo_video(url: str, settings: StackSettings) -> int:
+    data = settings.data_dir.resolve()
+    rtmp = f"rtmp://127.0.0.1:{settings.rtmp_port}/live/{dev_stream_key(data)}"
+    playback = f"http://127.0.0.1:{settings.delivery_port}/stream/{DEMO_STREAM}.m3u8"
+    with tempfile.TemporaryDirectory() as folder:
+        pattern = encode_test_pattern(Path(folder) / "pattern.flv", seconds=DEMO_SECONDS)
+        print(f"publishing a {DEMO_SECONDS} s test pattern to {rtmp.rsplit('/', 1)[0]}/<key>")
+        print(f"play it now:  {playback}")
+        print(f"        or:   ffplay {playback}")
+        try:
+            publish(rtmp, pattern)
+        except PublishError as exc:
+            print(f"publishing failed: {exc}; is `make run` running?")
+            return 1
+    time.sleep(3)  # the last segments are still being transcoded
+    try:
+        with urllib.request.urlopen(f"{url}/streams/{DEMO_STREAM}", timeout=10) as response:
+            status = json.load(response)
+    except (urllib.error.URLError, ValueError) as exc:
+        print(f"cannot read the stream's status: {exc}")
+        return 1
+    print(
+        f"stream {DEMO_STREAM}: {status.get('segments_in')} segments in, "
+        f"{status.get('segments_out')} out, {status.get('gaps')} gaps, "
+        f"orchestrator {status.get('orchestrator')}"
+    )
+    print(
+        f"recording:    http://127.0.0.1:{settings.delivery_port}/recordings/{DEMO_STREAM}/index.m3u8"
+    )
+    return 0
+
+
+def demo_ai(url: str) -> int:
     """Send one text-to-image request and say where the image is and who made it."""
     request = urllib.request.Request(
         f"{url}/text-to-image",
@@ -128,7 +194,7 @@ def main() -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="start the whole gateway locally (settings: STACK_* variables)")
     demo_parser = commands.add_parser(
-        "demo", help="send a text-to-image request to a running gateway"
+        "demo", help="send a text-to-image request and publish a 30 s live stream"
     )
     demo_parser.add_argument(
         "--url", default=None, help="intake URL (default from STACK_INTAKE_PORT)"
@@ -137,4 +203,4 @@ def main() -> None:
     settings = StackSettings()
     if args.command == "run":
         sys.exit(run(settings))
-    sys.exit(demo(args.url or f"http://127.0.0.1:{settings.intake_port}"))
+    sys.exit(demo(args.url or f"http://127.0.0.1:{settings.intake_port}", settings))

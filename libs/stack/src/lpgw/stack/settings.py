@@ -13,6 +13,7 @@ class StackSettings(BaseSettings):
     nats_port: int = Field(4222, description="NATS client port")
     redis_port: int = Field(6379, description="Valkey port")
     intake_port: int = Field(8935, description="public HTTP API (the reference gateway's port)")
+    rtmp_port: int = Field(1935, description="RTMP ingest (intake)")
     delivery_port: int = Field(8937, description="media served at /stream/...")
     signer_port: int = Field(8939, description="payment-signer HTTP API")
     selector_port: int = Field(8940, description="selector health and metrics")

@@ -4,6 +4,8 @@
 user runs. Servers (NATS, Valkey) are started separately by the caller and passed in by URL.
 """
 
+import hashlib
+import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,10 +36,11 @@ class Ports:
     signer: int = 8939
     selector: int = 8940
     session: int = 8941
+    rtmp: int = 1935
 
     @classmethod
     def free(cls) -> "Ports":
-        return cls(*(free_port(HOST) for _ in range(5)))
+        return cls(*(free_port(HOST) for _ in range(6)))
 
 
 @dataclass
@@ -49,6 +52,8 @@ class Gateway:
     signer_url: str
     signer_token_file: Path
     health_urls: dict[str, str]
+    rtmp_url: str = ""
+    """`rtmp://host:port/live`; a publisher appends `/{stream key}`."""
     orchestrators: dict[str, str] = field(default_factory=dict)
 
 
@@ -76,10 +81,12 @@ def start_gateway(
     data_dir: Path,
     ports: Ports,
     orchestrators: list[str],
+    stream_keys: dict[str, str] | None = None,
     overrides: dict[str, dict[str, str]] | None = None,
 ) -> Gateway:
     """Start the five services (signer first: the selector needs its signature) and wait until
-    each answers /healthz. `overrides` adds environment variables per service name."""
+    each answers /healthz. `stream_keys` maps stream ids to their RTMP keys (given to intake
+    hashed); `overrides` adds environment variables per service name."""
     overrides = overrides or {}
     signer_dir = data_dir / "signer"
     token_file = signer_dir / "token"
@@ -107,7 +114,14 @@ def start_gateway(
             **signer_client,
         },
         "session": {"HTTP_PORT": str(ports.session), **signer_client},
-        "intake": {"HTTP_PORT": str(ports.intake), "INTAKE_MEDIA_BASE_URL": delivery_url},
+        "intake": {
+            "HTTP_PORT": str(ports.intake),
+            "INTAKE_MEDIA_BASE_URL": delivery_url,
+            "INTAKE_RTMP_PORT": str(ports.rtmp),
+            "INTAKE_STREAM_KEYS": json.dumps(
+                {stream: hashed_key(key) for stream, key in (stream_keys or {}).items()}
+            ),
+        },
     }
     port_of = {
         "payment-signer": ports.signer,
@@ -131,4 +145,10 @@ def start_gateway(
         signer_url=signer_url,
         signer_token_file=token_file,
         health_urls=health,
+        rtmp_url=f"rtmp://{HOST}:{ports.rtmp}/live",
     )
+
+
+def hashed_key(key: str) -> str:
+    """How intake stores a stream key: sha256, hex."""
+    return hashlib.sha256(key.encode()).hexdigest()
