@@ -1,8 +1,8 @@
 """`VideoStreams`: live streams' records, delivered segments and ownership leases in Redis.
 
 Every write that must stay consistent is one script (one round trip): a stream opens under the
-concurrency cap, a delivered segment is recorded once however often it is retried, a lease is
-renewed only by its holder.
+concurrency cap, a delivered segment is recorded once however often it is retried, a stream
+ends once, a lease is taken by one worker and renewed only by its holder.
 """
 
 import builtins
@@ -64,13 +64,34 @@ return redis.call('HINCRBY', KEYS[1], 'last_seq', 1)
 """
 
 _DELIVER = """
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then return 0 end
 if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return 0 end
 redis.call('ZADD', KEYS[3], ARGV[1], ARGV[1])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[2], ttl)
+  redis.call('PEXPIRE', KEYS[3], ttl)
+end
 redis.call('HINCRBY', KEYS[1], 'segments_out', 1)
 if ARGV[3] == '0' then redis.call('HINCRBY', KEYS[1], 'gaps', 1) end
 redis.call('HINCRBY', KEYS[1], 'spend_wei', ARGV[4])
 redis.call('HSET', KEYS[1], 'last_delivered_at', ARGV[5])
 if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'orchestrator', ARGV[6]) end
+return 1
+"""
+
+_CLAIM = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('HSET', KEYS[2], 'worker', ARGV[1]) end
+return 1
+"""
+
+_END = """
+redis.call('SREM', KEYS[2], ARGV[1])
+if redis.call('HGET', KEYS[1], 'state') ~= 'live' then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'ended', 'ended_at', ARGV[2], 'end_reason', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+for i = 3, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[4]) end
 return 1
 """
 
@@ -94,10 +115,12 @@ class VideoStreams:
     def __init__(self, redis: Redis, keys: Keys, retention_s: float) -> None:
         self._redis = redis
         self._keys = keys
-        self._retention_s = retention_s
+        self._retention_ms = max(1, round(retention_s * 1000))
         self._open = redis.register_script(_OPEN)
         self._take_seq = redis.register_script(_TAKE_SEQ)
         self._deliver = redis.register_script(_DELIVER)
+        self._claim = redis.register_script(_CLAIM)
+        self._end = redis.register_script(_END)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
@@ -135,6 +158,8 @@ class VideoStreams:
     ) -> int:
         """Count one input segment and give its sequence number: the next one, or `seq` as the
         publisher numbered it (HTTP push). StreamEnded if the stream is no longer live."""
+        if seq is not None and seq < 0:
+            raise ValueError(f"sequence number {seq} is negative")
         args = [time.time(), "1" if discontinuity else "0", "" if seq is None else seq]
         taken = int(await self._take_seq(keys=[self._keys.video_stream(stream_id)], args=args))
         if taken < 0:
@@ -144,7 +169,8 @@ class VideoStreams:
     # Session ----------------------------------------------------------------------------------
     async def deliver(self, record: SegmentRecord, spend_wei: int) -> bool:
         """Record a delivered segment once (a retry of the same seq changes nothing): False if
-        it was already recorded."""
+        it was already recorded, or the stream's record is gone. A segment finishing after the
+        stream ended is kept, and expires with the stream."""
         stream_id = record.stream_id
         keys = [
             self._keys.video_stream(stream_id),
@@ -163,11 +189,8 @@ class VideoStreams:
 
     async def claim(self, stream_id: str, worker: str, ttl_s: float) -> bool:
         """Take the stream's lease if nobody holds it."""
-        key = self._keys.video_lease(stream_id)
-        if not await self._redis.set(key, worker, nx=True, px=int(ttl_s * 1000)):
-            return False
-        await self._redis.hset(self._keys.video_stream(stream_id), "worker", worker)
-        return True
+        keys = [self._keys.video_lease(stream_id), self._keys.video_stream(stream_id)]
+        return bool(await self._claim(keys=keys, args=[worker, int(ttl_s * 1000)]))
 
     async def renew(self, stream_id: str, worker: str, ttl_s: float) -> bool:
         """Extend the lease; False if this worker no longer holds it (stop working the stream)."""
@@ -182,7 +205,7 @@ class VideoStreams:
 
     async def save_worker_state(self, stream_id: str, state: dict[str, Any]) -> None:
         key = self._keys.video_worker_state(stream_id)
-        await self._redis.set(key, json.dumps(state), ex=int(self._retention_s))
+        await self._redis.set(key, json.dumps(state), px=self._retention_ms)
 
     async def worker_state(self, stream_id: str) -> dict[str, Any] | None:
         raw = await self._redis.get(self._keys.video_worker_state(stream_id))
@@ -192,27 +215,15 @@ class VideoStreams:
     async def end(self, stream_id: str, reason: str) -> bool:
         """Mark the stream ended (its recording gets `#EXT-X-ENDLIST`) and start its retention
         clock. False if it was not live."""
-        key = self._keys.video_stream(stream_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.srem(self._keys.video_live, stream_id)
-            pipe.hget(key, "state")
-            removed, state = await pipe.execute()
-        if not removed and state != b"live":
-            return False
-        ttl = int(self._retention_s)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, "state", "ended")
-            pipe.hset(key, "ended_at", time.time())
-            pipe.hset(key, "end_reason", reason)
-            for name in (
-                key,
-                self._keys.video_segments(stream_id),
-                self._keys.video_order(stream_id),
-                self._keys.video_worker_state(stream_id),
-            ):
-                pipe.expire(name, ttl)
-            await pipe.execute()
-        return True
+        keys = [
+            self._keys.video_stream(stream_id),
+            self._keys.video_live,
+            self._keys.video_segments(stream_id),
+            self._keys.video_order(stream_id),
+            self._keys.video_worker_state(stream_id),
+        ]
+        args: list[str | int | float] = [stream_id, time.time(), reason, self._retention_ms]
+        return bool(await self._end(keys=keys, args=args))
 
     async def get(self, stream_id: str) -> StreamRecord | None:
         raw = await self._redis.hgetall(self._keys.video_stream(stream_id))
@@ -220,6 +231,8 @@ class VideoStreams:
 
     async def list(self, limit: int = 1000) -> list[StreamRecord]:
         """Newest first; streams whose retention passed are dropped from the index here."""
+        if limit <= 0:
+            return []
         index = self._keys.video_streams
         ids = [_text(m) for m in await self._redis.zrevrange(index, 0, limit - 1)]
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -233,6 +246,8 @@ class VideoStreams:
 
     async def window(self, stream_id: str, size: int) -> builtins.list[SegmentRecord]:
         """The last `size` delivered segments, in sequence order (a live playlist)."""
+        if size <= 0:
+            return []
         order = self._keys.video_order(stream_id)
         seqs = await self._redis.zrange(order, -size, -1)
         return await self._records(stream_id, seqs)
