@@ -73,6 +73,9 @@ async def _delete_streams(nats_url: str, names: Names) -> None:
             names.audit_stream,
             names.media_stream,
             f"OBJ_{names.media_bucket}",
+            names.video_input_stream,
+            names.video_media_stream,
+            f"OBJ_{names.video_media_bucket}",
         ):
             with contextlib.suppress(NotFoundError, nats.errors.Error):
                 await cleaner.js.delete_stream(stream)

@@ -30,9 +30,12 @@ def tiny_png() -> bytes:
 
 
 @asynccontextmanager
-async def delivery(nats_url: str, prefix: str) -> AsyncIterator[httpx.AsyncClient]:
+async def delivery(
+    nats_url: str, prefix: str, redis_url: str | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    values = {"nats_url": nats_url, "bus_prefix": prefix, "delivery_cache_max_age_s": 600}
     settings = DeliverySettings.model_validate(
-        {"nats_url": nats_url, "bus_prefix": prefix, "delivery_cache_max_age_s": 600}
+        values if redis_url is None else {**values, "redis_url": redis_url}
     )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -95,12 +98,14 @@ async def test_paths_outside_a_request_directory_do_not_route(
     assert response.json()["error"]["message"] == "Not Found"
 
 
-async def test_health_readiness_and_metrics(bus: Bus, nats_url: str, prefix: str) -> None:
-    async with delivery(nats_url, prefix) as client:
+async def test_health_readiness_and_metrics(
+    bus: Bus, nats_url: str, redis_url: str, prefix: str
+) -> None:
+    async with delivery(nats_url, prefix, redis_url) as client:
         await client.get("/stream/job1/0.png")
         health = await client.get("/healthz")
         ready = await client.get("/readyz")
         metrics = await client.get("/metrics")
     assert health.status_code == 200
-    assert ready.json() == {"status": "ok", "checks": {"nats": "ok"}}
+    assert ready.json() == {"status": "ok", "checks": {"nats": "ok", "redis": "ok"}}
     assert 'lpgw_delivery_requests_total{status="404"}' in metrics.text

@@ -1,4 +1,4 @@
-"""`lpgw-delivery`: wait for NATS and the media bucket, serve files until SIGTERM.
+"""`lpgw-delivery`: wait for NATS and the media buckets, serve files and streams until SIGTERM.
 
 On SIGTERM the HTTP server stops accepting connections and gives in-flight responses a bounded
 time to finish (see `serve_http`) before the bus connection is drained.
@@ -7,7 +7,7 @@ time to finish (see `serve_http`) before the bus connection is drained.
 import asyncio
 
 from lpgw.bus import Names, connect_until_stopped
-from lpgw.delivery.app import create_app, open_store
+from lpgw.delivery.app import create_app, open_store, open_video_store
 from lpgw.delivery.settings import DeliverySettings
 from lpgw.service.logs import configure_logging
 from lpgw.service.observability import observed
@@ -31,7 +31,9 @@ async def serve(stop: asyncio.Event) -> None:
         if bus is None:
             return
         try:
-            app = create_app(settings, bus, await open_store(bus, settings))
+            store = await open_store(bus, settings)
+            video_store = await open_video_store(bus, settings)
+            app = create_app(settings, bus, store, video_store)
             await serve_http(app, settings.http_host, settings.http_port, stop)
         finally:
             await bus.close()

@@ -1,4 +1,4 @@
-"""Delivery's configuration: the common service variables plus the DELIVERY_* ones."""
+"""Delivery's configuration: the common service variables plus the DELIVERY_* and VIDEO_* ones."""
 
 from lpgw.service.settings import ServiceSettings
 from pydantic import Field
@@ -16,4 +16,17 @@ class DeliverySettings(ServiceSettings):
         gt=0,
         description="Age at which media expire, used only if delivery creates the media "
         "stream and bucket before the session does; keep it equal to SESSION_MEDIA_TTL_S.",
+    )
+    video_retention_s: float = Field(
+        default=86400.0,
+        gt=0,
+        description="Seconds live-video segments are kept, and an ended stream's recording "
+        "after its end; the video media store's TTL if delivery creates it, and the "
+        "`max-age` of segments. Keep it equal in intake, session and delivery.",
+    )
+    delivery_fragment_cache_mb: int = Field(
+        default=128,
+        ge=0,
+        description="Memory (MiB) for fMP4 fragments remuxed for DASH; the least recently "
+        "used are dropped past it (0 remuxes every request).",
     )
