@@ -4,7 +4,7 @@
 UV := .tools/bin/uv
 RUN := $(UV) run --frozen
 
-.PHONY: setup run demo test lint typecheck proto proto-check bench bench-signer config-docs clean
+.PHONY: setup run demo test lint typecheck proto proto-check bench bench-signer bench-video config-docs clean
 
 $(UV):
 	python3 -m venv .tools
@@ -41,6 +41,9 @@ bench: setup
 
 bench-signer: setup
 	$(RUN) python bench/signer.py
+
+bench-video: setup
+	$(RUN) python bench/video.py
 
 config-docs: setup
 	$(RUN) python tools/config_docs.py --write

@@ -17,7 +17,10 @@ def _model_price(text: str) -> tuple[str, str]:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lpgw-devnet",
-        description="A test Livepeer orchestrator serving text-to-image (gRPC + HTTP, one port).",
+        description=(
+            "A test Livepeer orchestrator serving transcoding and text-to-image "
+            "(gRPC + HTTP, one port)."
+        ),
         argument_default=argparse.SUPPRESS,
     )
     p.add_argument("--host", help="listen address (DEVNET_HOST, default 127.0.0.1)")
@@ -34,10 +37,31 @@ def parser() -> argparse.ArgumentParser:
         metavar="MODEL=WEI",
         help="price of one model, repeatable (DEVNET_MODEL_PRICES as a JSON object)",
     )
-    p.add_argument("--transcoding-price", help="price without capabilities (wei per unit)")
+    p.add_argument(
+        "--transcoding-price",
+        "--transcode-price",
+        dest="transcoding_price",
+        help="wei per pixels-per-unit pixels; also the price without capabilities",
+    )
+    p.add_argument(
+        "--transcode-mode",
+        choices=["x264", "passthrough"],
+        help="x264 (default) or passthrough: the input as every rendition",
+    )
+    p.add_argument("--x264-preset", help="libx264 preset (DEVNET_X264_PRESET, veryfast)")
+    p.add_argument("--transcode-workers", type=int, help="transcoding threads (CPU count)")
+    p.add_argument("--max-sessions", type=int, help="concurrent transcoding sessions (10)")
+    p.add_argument(
+        "--transcode-session-idle-s", type=float, help="idle seconds ending a session (60)"
+    )
     p.add_argument("--latency-ms", type=int, help="added latency per job (DEVNET_LATENCY_MS)")
-    p.add_argument("--failure-rate", type=float, help="0..1 share of jobs failing with 500")
+    p.add_argument("--failure-rate", type=float, help="0..1 share of jobs and segments failing")
     p.add_argument("--failure-seed", type=int, help="seed of the failure RNG")
+    p.add_argument(
+        "--segment-failure-kind",
+        choices=["result", "http", "alternate"],
+        help="injected segment failure as a TranscodeResult error, HTTP 500, or in turn",
+    )
     p.add_argument("--capacity", type=int, help="concurrent jobs per model (DEVNET_CAPACITY, 4)")
     p.add_argument("--key-hex", help="orchestrator key hex; prefer DEVNET_KEY_HEX (ps shows argv)")
     p.add_argument("--max-image-side", type=int, help="largest width/height (2048)")

@@ -1,5 +1,7 @@
 """The plain HTTP side of the devnet and the one place errors become HTTP statuses."""
 
+from collections.abc import AsyncIterator
+
 from lpgw.devnet.errors import (
     DevnetError,
     InjectedFailure,
@@ -12,12 +14,21 @@ from lpgw.devnet.errors import (
 from lpgw.devnet.node import Node
 from lpgw.devnet.text_to_image import RequestHeaders, TextToImage
 from lpgw.devnet.top_up import top_up
+from lpgw.devnet.transcoding.body import SegmentBody
+from lpgw.devnet.transcoding.errors import (
+    BadSegmentBody,
+    InvalidDuration,
+    OrchestratorCapped,
+    SegmentHashMismatch,
+)
+from lpgw.devnet.transcoding.segment import AdmittedSegment, SegmentHeaders, Segments
 from lpgw.pm import ReceiveError
 from lpgw.wire.errors import MalformedPayment, MalformedSegment, SegmentCredentialError, WireError
 from lpgw.wire.headers import AUTHORIZATION_HEADER, PAYMENT_HEADER, SEGMENT_HEADER
+from lpgw.wire.transcoding import UnsupportedProfile
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 MAX_BODY_BYTES = 2**20
@@ -31,9 +42,14 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (InvalidParameters, 400),
     (PaymentRejected, 400),
     (ReceiveError, 400),
+    (BadSegmentBody, 400),
     (MalformedPayment, 402),
     (MalformedSegment, 403),
     (SegmentCredentialError, 403),
+    (UnsupportedProfile, 403),
+    (InvalidDuration, 403),
+    (OrchestratorCapped, 403),
+    (SegmentHashMismatch, 403),
     (InsufficientCapacity, 503),
     (InjectedFailure, 500),
     (InternalError, 500),
@@ -65,6 +81,7 @@ async def _body(request: Request) -> bytes:
 
 def http_app(node: Node) -> Starlette:
     text_to_image = TextToImage(node)
+    segments = Segments(node)
 
     async def post_text_to_image(request: Request) -> Response:
         headers = RequestHeaders(
@@ -89,6 +106,24 @@ def http_app(node: Node) -> Starlette:
             return error_response(error)
         return Response(result.SerializeToString(), media_type=PROTOBUF)
 
+    async def post_segment(request: Request) -> Response:
+        """Refusals answer with their status; once admitted the 200 and its headers go out
+        before transcoding starts (wire.md §7.3 step 8) and the TranscodeResult follows."""
+        headers = SegmentHeaders(
+            segment=request.headers.get(SEGMENT_HEADER, ""),
+            payment=request.headers.get(PAYMENT_HEADER, ""),
+        )
+        body = SegmentBody(request.stream(), request.headers.get("content-type", ""))
+        try:
+            admitted = await segments.admit(headers, body)
+        except (DevnetError, WireError, ReceiveError) as error:
+            await body.drain()
+            return error_response(error)
+        return StreamingResponse(_result(admitted), media_type=PROTOBUF)
+
+    async def _result(admitted: AdmittedSegment) -> AsyncIterator[bytes]:
+        yield (await segments.transcode(admitted)).SerializeToString()
+
     async def get_ledger(request: Request) -> Response:
         """Everything the devnet was paid; no auth, it is a test orchestrator."""
         if node.payments is None:
@@ -108,6 +143,7 @@ def http_app(node: Node) -> Starlette:
         routes=[
             Route("/text-to-image", post_text_to_image, methods=["POST"]),
             Route("/payment", post_payment, methods=["POST"]),
+            Route("/segment", post_segment, methods=["POST"]),
             Route("/ledger", get_ledger, methods=["GET"]),
             Route("/stream/{request_id}/{file:path}", get_stream, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),

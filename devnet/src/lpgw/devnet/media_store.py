@@ -29,3 +29,8 @@ class MediaStore:
 
     def get(self, request_id: str, name: str) -> StoredMedia | None:
         return self._items.get((request_id, name))
+
+    def drop(self, request_id: str) -> None:
+        """Forget everything stored under `request_id` (an ended transcoding session)."""
+        for key in [key for key in self._items if key[0] == request_id]:
+            self._size -= len(self._items.pop(key).data)

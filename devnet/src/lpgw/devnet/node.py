@@ -1,5 +1,7 @@
-"""The devnet orchestrator's state for one run: identity, tokens, prices, slots, results."""
+"""The devnet orchestrator's state for one run: identity, tokens, prices, slots, results,
+transcoding."""
 
+import os
 import random
 from dataclasses import dataclass
 
@@ -12,6 +14,10 @@ from lpgw.devnet.media_store import MediaStore
 from lpgw.devnet.payments import Payments
 from lpgw.devnet.pricing import PriceTable
 from lpgw.devnet.settings import DevnetSettings
+from lpgw.devnet.transcoding.engine import Transcoder
+from lpgw.devnet.transcoding.failures import InjectedFailures
+from lpgw.devnet.transcoding.service import TranscodingService
+from lpgw.devnet.transcoding.sessions import TranscodingSessions
 from lpgw.eth import PrivateKey
 from lpgw.pm import Recipient, RecipientConfig
 from lpgw.pm.chain import DevnetChain
@@ -31,6 +37,7 @@ class Node:
     faults: Faults
     payments: Payments | None
     max_image_side: int
+    transcoding: TranscodingService
     version: str = VERSION
 
     def capabilities(self) -> pb.Capabilities:
@@ -61,6 +68,18 @@ def payments(settings: DevnetSettings, key: PrivateKey) -> Payments:
     return Payments(Recipient.create(key.address, config), chain, Ledger())
 
 
+def transcoding(settings: DevnetSettings) -> TranscodingService:
+    return TranscodingService(
+        sessions=TranscodingSessions(settings.max_sessions, settings.transcode_session_idle_s),
+        transcoder=Transcoder(
+            settings.transcode_mode,
+            settings.x264_preset,
+            settings.transcode_workers or os.cpu_count() or 1,
+        ),
+        failures=InjectedFailures(settings.segment_failure_kind),
+    )
+
+
 def build_node(settings: DevnetSettings, service_uri: str, key: PrivateKey) -> Node:
     models = list(dict.fromkeys(settings.models))
     return Node(
@@ -80,4 +99,5 @@ def build_node(settings: DevnetSettings, service_uri: str, key: PrivateKey) -> N
         ),
         payments=payments(settings, key) if settings.payments else None,
         max_image_side=settings.max_image_side,
+        transcoding=transcoding(settings),
     )

@@ -81,4 +81,7 @@ async def serve(settings: DevnetSettings, stop: asyncio.Event, announce: Announc
             }
         )
         # Starlette's ASGI types and hypercorn's describe the same protocol in different words.
-        await hypercorn_serve(cast(ASGIFramework, app), config, shutdown_trigger=stop.wait)
+        try:
+            await hypercorn_serve(cast(ASGIFramework, app), config, shutdown_trigger=stop.wait)
+        finally:
+            node.transcoding.close()

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import Annotated
+from typing import Annotated, Literal
 
 from lpgw.pm.chain import BLOCK_TIME_S, DEVNET_DEPOSIT, DEVNET_RESERVE
 from lpgw.pm.recipient import REDEEM_GAS
@@ -39,11 +39,53 @@ class DevnetSettings(BaseSettings):
         default_factory=dict, description="Per-model price overrides (JSON object model -> wei)."
     )
     transcoding_price: Decimal = Field(
-        Decimal(0), ge=0, description="Price reported without capabilities (wei per unit)."
+        Decimal(0),
+        ge=0,
+        description=(
+            "Transcoding price in wei per pixels-per-unit pixels; also the price without "
+            "capabilities."
+        ),
     )
-    latency_ms: int = Field(0, ge=0, description="Added latency of each text-to-image job.")
+    transcode_mode: Literal["x264", "passthrough"] = Field(
+        "x264",
+        description="`x264`: real renditions; `passthrough`: the input as every rendition.",
+    )
+    x264_preset: Literal[
+        "ultrafast",
+        "superfast",
+        "veryfast",
+        "faster",
+        "fast",
+        "medium",
+        "slow",
+        "slower",
+        "veryslow",
+        "placebo",
+    ] = Field("veryfast", description="libx264 preset of the renditions.")
+    transcode_workers: int | None = Field(
+        None, ge=1, description="Threads transcoding segments; default the CPU count."
+    )
+    max_sessions: int = Field(
+        10, ge=1, description="Concurrent transcoding sessions (`-maxSessions`)."
+    )
+    transcode_session_idle_s: float = Field(
+        60.0, gt=0, description="A transcoding session stops counting after this long idle."
+    )
+    latency_ms: int = Field(
+        0, ge=0, description="Added latency of each text-to-image job and transcoded segment."
+    )
     failure_rate: float = Field(
-        0.0, ge=0.0, le=1.0, description="Probability a job answers 500 `devnet injected failure`."
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="Probability a job or segment fails with `devnet injected failure`.",
+    )
+    segment_failure_kind: Literal["result", "http", "alternate"] = Field(
+        "alternate",
+        description=(
+            "How an injected segment failure shows: TranscodeResult error, HTTP 500, or each "
+            "in turn."
+        ),
     )
     failure_seed: int | None = Field(None, description="Seed of the failure RNG (reproducible).")
     capacity: int = Field(4, ge=0, description="Concurrent text-to-image jobs per model.")

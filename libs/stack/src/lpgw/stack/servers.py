@@ -43,6 +43,11 @@ def valkey_server_binary() -> Path:
     return path
 
 
+MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+"""Room for a 2 s 720p video segment in one message (the media stores keep such files whole,
+one publish and one direct get, instead of chunking them into the object store)."""
+
+
 def start_nats(
     supervisor: Supervisor,
     data_dir: Path,
@@ -57,8 +62,12 @@ def start_nats(
     port = port or free_port(HOST)
     monitor = monitor_port or free_port(HOST)
     data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "nats.conf"
+    config.write_text(f"max_payload: {MAX_PAYLOAD_BYTES}\n")
     argv = [
         str(nats_server_binary()),
+        "-c",
+        str(config),
         "-js",
         "-sd",
         str(data_dir),
