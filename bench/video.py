@@ -27,6 +27,7 @@ import statistics
 import tempfile
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import aiohttp
@@ -52,6 +53,7 @@ from lpgw.wire.headers import (
 from lpgw.wire.orchestrator_request import build_orchestrator_request
 from lpgw.wire.transcoding import transcode_segdata, transcoding_capabilities
 from measure import cpu_seconds, server_counters
+from profiles import profiled
 
 GATEWAY = ("intake", "session", "selector", "payment-signer", "delivery", "nats", "valkey")
 SHORT = {"payment-signer": "signer"}
@@ -98,7 +100,7 @@ def publish_all(rtmp: str, keys: list[str], flv: Path) -> list[BaseException]:
     return errors
 
 
-def capacity(steps: list[int], seconds: float) -> None:
+def capacity(steps: list[int], seconds: float, profile_dir: Path | None) -> None:
     with tempfile.TemporaryDirectory() as tmp, Supervisor(log_dir=Path(tmp) / "logs") as sup:
         data = Path(tmp)
         monitor = free_port("127.0.0.1")
@@ -146,7 +148,12 @@ def capacity(steps: list[int], seconds: float) -> None:
             before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
             client_before = time.process_time()
             counted = asyncio.run(counters())
-            errors = publish_all(gateway.rtmp_url, list(keys.values()), flv)
+            profiling: AbstractContextManager[None] = nullcontext()
+            if profile_dir is not None:
+                gateway_pids = {k: v for k, v in pids.items() if k in GATEWAY and v}
+                profiling = profiled(gateway_pids, profile_dir / f"streams-{n}")
+            with profiling:
+                errors = publish_all(gateway.rtmp_url, list(keys.values()), flv)
             found = asyncio.run(_collect(redis_url, list(keys)))
             cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items() if pid}
             client = time.process_time() - client_before
@@ -294,8 +301,9 @@ def main() -> None:
     parser.add_argument("--steps", default="10,20,30,40,50,60,70", help="concurrent streams")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each stream")
     parser.add_argument("--segments", type=int, default=20, help="real transcoding segments")
+    parser.add_argument("--profile", type=Path, help="write py-spy profiles into this folder")
     args = parser.parse_args()
-    capacity([int(n) for n in args.steps.split(",")], args.seconds)
+    capacity([int(n) for n in args.steps.split(",")], args.seconds, args.profile)
     transcoding(args.segments)
 
 

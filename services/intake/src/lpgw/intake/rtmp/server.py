@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import logging
+import time
 
 from lpgw.intake.rtmp.connection import Connection, Limits
 from lpgw.intake.rtmp.publishing import Authorize
@@ -27,12 +28,14 @@ class RtmpServer:
         self._server: asyncio.Server | None = None
         self._live: dict[Connection, asyncio.Task[None]] = {}
         self._closing = False
+        self._watchdog: asyncio.Task[None] | None = None
 
     async def start(self, host: str, port: int) -> int:
         """Listen; the bound port is returned (pass 0 for a free one)."""
         if self._server is not None:
             raise RuntimeError("the RTMP server is already started")
         self._server = await asyncio.start_server(self._serve, host, port)
+        self._watchdog = asyncio.create_task(self._watch(), name="lpgw-rtmp-watchdog")
         bound: int = self._server.sockets[0].getsockname()[1]
         log.info("rtmp_listening", extra={"host": host, "port": bound})
         return bound
@@ -40,6 +43,10 @@ class RtmpServer:
     async def close(self) -> None:
         """Stop listening and close every connection; each publisher gets `on_close`."""
         self._closing = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
         server, self._server = self._server, None
         if server is not None:
             server.close()
@@ -55,6 +62,15 @@ class RtmpServer:
                     await task
         if server is not None:
             await server.wait_closed()
+
+    async def _watch(self) -> None:
+        """Close connections idle past the idle timeout (checked a few times per timeout)."""
+        every = min(1.0, self._limits.idle_timeout_s / 4)
+        while True:
+            await asyncio.sleep(every)
+            now = time.monotonic()
+            for connection in list(self._live):
+                connection.expire_if_idle(now)
 
     @property
     def connections(self) -> int:
