@@ -23,6 +23,7 @@ def settings_for(nats_url: str, prefix: str, **overrides: object) -> IntakeSetti
         "bus_prefix": prefix,
         "intake_media_base_url": MEDIA_BASE,
         "intake_request_timeout_s": 10.0,
+        "intake_rtmp_port": 0,
         **overrides,
     }
     return IntakeSettings.model_validate(values)
@@ -200,15 +201,17 @@ async def test_schema_violations_list_the_fields(nats_url: str, prefix: str, bus
     ]
 
 
-async def test_health_readiness_and_metrics(nats_url: str, prefix: str, bus: Bus) -> None:
-    async with intake(settings_for(nats_url, prefix)) as (client, _):
+async def test_health_readiness_and_metrics(
+    nats_url: str, redis_url: str, prefix: str, bus: Bus
+) -> None:
+    async with intake(settings_for(nats_url, prefix, redis_url=redis_url)) as (client, _):
         await client.post("/text-to-image", content=b"nope")
         health = await client.get("/healthz")
         ready = await client.get("/readyz")
         metrics = await client.get("/metrics")
         unknown = await client.get("/nowhere")
     assert health.status_code == 200
-    assert ready.json() == {"status": "ok", "checks": {"nats": "ok"}}
+    assert ready.json() == {"status": "ok", "checks": {"nats": "ok", "redis": "ok", "rtmp": "ok"}}
     assert 'lpgw_intake_requests_total{pipeline="text-to-image",status="400"}' in metrics.text
     assert unknown.status_code == 404
     assert unknown.json() == {"error": {"message": "Not Found"}, "detail": {"msg": "Not Found"}}

@@ -18,8 +18,17 @@ SCRIPT = Path(sys.executable).parent / "lpgw-intake"
 
 
 @asynccontextmanager
-async def intake_process(nats_url: str, prefix: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    env = {**os.environ, "NATS_URL": nats_url, "BUS_PREFIX": prefix, "HTTP_PORT": "0"}
+async def intake_process(
+    nats_url: str, prefix: str, redis_url: str = "redis://127.0.0.1:1/0"
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    env = {
+        **os.environ,
+        "NATS_URL": nats_url,
+        "REDIS_URL": redis_url,
+        "BUS_PREFIX": prefix,
+        "HTTP_PORT": "0",
+        "INTAKE_RTMP_PORT": "0",
+    }
     process = await asyncio.create_subprocess_exec(
         str(SCRIPT), env=env, stderr=asyncio.subprocess.PIPE
     )
@@ -42,8 +51,8 @@ async def next_event(process: asyncio.subprocess.Process, event: str) -> dict[st
                 return record
 
 
-async def test_serves_until_sigterm(nats_url: str, prefix: str) -> None:
-    async with intake_process(nats_url, prefix) as process:
+async def test_serves_until_sigterm(nats_url: str, redis_url: str, prefix: str) -> None:
+    async with intake_process(nats_url, prefix, redis_url) as process:
         listening = await next_event(process, "http_listening")
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{listening['port']}") as client:
             ready = await client.get("/readyz")

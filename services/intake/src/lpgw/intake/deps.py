@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from lpgw.bus.subjects import Names
 from lpgw.intake.settings import IntakeSettings
 from lpgw.intake.submission import Inbox, JobBus
+from lpgw.intake.video.assembly import VideoIntake
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,10 @@ async def _intake(request: Request) -> Intake:
 
 
 IntakeDep = Annotated[Intake, Depends(_intake)]
+
+
+async def _video(request: Request) -> VideoIntake:
+    return cast(VideoIntake, request.app.state.video)
+
+
+VideoDep = Annotated[VideoIntake, Depends(_video)]

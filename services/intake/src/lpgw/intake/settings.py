@@ -1,12 +1,15 @@
-"""Intake's configuration: the common service variables plus the INTAKE_* ones."""
+"""Intake's configuration: the common service variables, the INTAKE_* ones and
+VIDEO_RETENTION_S (shared with the services that keep video)."""
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 from lpgw.intake.pipelines import REFERENCE_DEFAULT_MODELS
+from lpgw.intake.video.keys import KEY_HASH, STREAM_ID
 from lpgw.service.settings import ServiceSettings
-from pydantic import Field, field_validator
+from lpgw.video.profiles import DEFAULT_LADDER, InvalidProfile, VideoProfile, presets
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 MIB = 1024 * 1024
@@ -32,20 +35,129 @@ class IntakeSettings(ServiceSettings):
         description="JSON map pipeline -> model used when `model_id` is absent or empty; "
         "merged over the reference defaults.",
     )
-    intake_rtmp_port: int = Field(
-        default=1935, ge=0, le=65535, description="Reserved for RTMP ingest (not served yet)."
+    intake_rtmp_enabled: bool = Field(
+        default=True, description="Serve RTMP ingest (`rtmp://HOST:PORT/live/{stream key}`)."
     )
+    intake_rtmp_host: str | None = Field(
+        default=None, description="Listen address of RTMP ingest; unset: `HTTP_HOST`."
+    )
+    intake_rtmp_port: int = Field(
+        default=1935, ge=0, le=65535, description="Listen port of RTMP ingest (0 picks one)."
+    )
+    intake_segment_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=10,
+        description="Target segment duration: a stream is cut at the first keyframe at or "
+        "after it.",
+    )
+    intake_max_segment_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=300,
+        description="A stream without a keyframe for this long is closed (others carry on).",
+    )
+    intake_stream_keys: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="JSON map stream id -> SHA-256 (hex) of its stream key; make a key with "
+        "`python -m lpgw.intake.video.keys STREAM_ID`.",
+    )
+    intake_auth_webhook_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^#\s]*)?$",
+        description="Auth webhook asked for every stream key not configured and every HTTP "
+        'push without a key: `POST {"url": ingest URL}`, 200 accepts (fact 60).',
+    )
+    intake_default_profiles: str = Field(
+        default=",".join(DEFAULT_LADDER),
+        description="Renditions of a stream nothing else configures: preset names, "
+        "comma-separated (the reference's `-transcodingOptions`).",
+    )
+    intake_max_streams: int = Field(
+        default=10,
+        ge=0,
+        description="Live streams across all replicas (0: no cap); more are refused.",
+    )
+    intake_reconnect_grace_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="An RTMP stream ends when its publisher has been gone this long; a "
+        "reconnection before resumes it with a discontinuity.",
+    )
+    intake_http_push: bool = Field(
+        default=True,
+        description="Serve HTTP push (`PUT /live/{stream}/{seq}.ts`); a push still needs the "
+        "stream's key or the auth webhook.",
+    )
+    intake_push_max_bytes: int = Field(
+        default=300_000_000, gt=0, description="Largest pushed segment (larger: 413)."
+    )
+    intake_push_wait_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a push waits for its segment's renditions (then 504).",
+    )
+    intake_push_idle_s: float = Field(
+        default=60.0, gt=0, description="An HTTP push stream ends after this long without a push."
+    )
+    intake_streams_api_token: SecretStr | None = Field(
+        default=None,
+        description="When set, `/streams` requires `Authorization: Bearer <token>`.",
+    )
+    video_retention_s: float = Field(
+        default=86400.0,
+        gt=0,
+        description="Seconds source segments are kept, and an ended stream's record after its "
+        "end; the video media store's TTL if intake creates it. Keep it equal in intake, "
+        "session and delivery.",
+    )
+
+    @field_validator("intake_stream_keys", mode="before")
+    @classmethod
+    def _keys_json_text(cls, value: Any) -> Any:
+        return _json_object(value)
+
+    @field_validator("intake_stream_keys", mode="after")
+    @classmethod
+    def _keys_are_hashes(cls, value: dict[str, Any]) -> dict[str, str]:
+        bad_ids = sorted(stream_id for stream_id in value if not STREAM_ID.match(stream_id))
+        if bad_ids:
+            raise ValueError(f"stream ids must match {STREAM_ID.pattern}: {', '.join(bad_ids)}")
+        bad = sorted(k for k, v in value.items() if not isinstance(v, str) or not KEY_HASH.match(v))
+        if bad:
+            raise ValueError(f"not a SHA-256 in lower-case hex for {', '.join(bad)}")
+        return value
+
+    @field_validator("intake_default_profiles", mode="after")
+    @classmethod
+    def _known_presets(cls, value: str) -> str:
+        names = _names(value)
+        if not names:
+            raise ValueError("at least one preset")
+        try:
+            presets(names)
+        except InvalidProfile as exc:
+            raise ValueError(str(exc)) from None
+        return ",".join(names)
+
+    @model_validator(mode="after")
+    def _segment_fits(self) -> Self:
+        if self.intake_max_segment_s <= self.intake_segment_s:
+            raise ValueError("INTAKE_MAX_SEGMENT_S must be longer than INTAKE_SEGMENT_S")
+        return self
+
+    @property
+    def rtmp_host(self) -> str:
+        return self.intake_rtmp_host or self.http_host
+
+    @property
+    def default_profiles(self) -> tuple[VideoProfile, ...]:
+        return tuple(presets(_names(self.intake_default_profiles)))
 
     @field_validator("intake_default_models", mode="before")
     @classmethod
     def _json_text(cls, value: Any) -> Any:
-        """Parsed here, not by pydantic-settings, so bad JSON is a named validation error."""
-        if not isinstance(value, str):
-            return value
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"not a JSON object: {exc}") from None
+        return _json_object(value)
 
     @field_validator("intake_default_models", mode="after")
     @classmethod
@@ -60,3 +172,17 @@ class IntakeSettings(ServiceSettings):
         if urlsplit(self.intake_media_base_url).hostname in LOOPBACK_HOSTS:
             problems.append("INTAKE_MEDIA_BASE_URL must be the delivery service's public URL")
         return problems
+
+
+def _json_object(value: Any) -> Any:
+    """Parsed here, not by pydantic-settings, so bad JSON is a named validation error."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not a JSON object: {exc}") from None
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in text.split(",") if name.strip())
