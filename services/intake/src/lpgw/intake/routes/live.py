@@ -97,7 +97,7 @@ async def push_segment(stream: str, name: str, request: Request, video: VideoDep
         except (VideoRefused, BodyTooLarge) as exc:
             response = PlainTextResponse(str(exc), status_code=push_status(exc))
         observed.status = response.status_code
-        log.info("push_answered", extra={"name": name, "status": response.status_code})
+        log.info("push_answered", extra={"file": name, "status": response.status_code})
     return response
 
 

@@ -13,6 +13,7 @@ from lpgw.intake.rtmp.publishing import (
     Publisher,
     PublishRequest,
     RtmpRefused,
+    StopPublishing,
 )
 from lpgw.intake.rtmp.server import RtmpServer
 
@@ -25,4 +26,5 @@ __all__ = [
     "Publisher",
     "RtmpRefused",
     "RtmpServer",
+    "StopPublishing",
 ]

@@ -22,6 +22,7 @@ from lpgw.intake.rtmp.publishing import (
     Publisher,
     PublishRequest,
     RtmpRefused,
+    StopPublishing,
 )
 from lpgw.intake.rtmp.session import PublishAsked, Session, State, Unpublished
 
@@ -196,6 +197,8 @@ class Connection:
             return
         try:
             await self._publisher.on_tag(tag)
+        except StopPublishing as stop:
+            raise _Ended(f"stopped: {stop}", str(stop)) from None
         except Exception as exc:  # the end of this stream, not of the server
             raise _PublisherFailed(f"publisher failed: {type(exc).__name__}") from exc
         self._tags += 1

@@ -49,4 +49,9 @@ class RtmpRefused(Exception):
         self.code = code if code in (BAD_NAME, DENIED) else DENIED
 
 
+class StopPublishing(Exception):
+    """Raised from `on_tag` to end the stream on purpose (bad media, the API ended it): the
+    connection closes with `str(exc)` as its reason, logged without a traceback."""
+
+
 Authorize = Callable[[PublishRequest], Awaitable[Publisher]]

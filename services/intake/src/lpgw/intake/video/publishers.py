@@ -19,6 +19,7 @@ from lpgw.intake.rtmp.publishing import (
     Publisher,
     PublishRequest,
     RtmpRefused,
+    StopPublishing,
 )
 from lpgw.intake.video.auth import Authorizer
 from lpgw.intake.video.endings import Endings
@@ -35,7 +36,7 @@ KIND: IngestKind = "rtmp"
 log = get_logger(__name__)
 
 
-class StreamClosed(Exception):
+class StreamClosed(StopPublishing):
     """Raised from `on_tag` to close the connection; already logged with its reason."""
 
 
