@@ -25,6 +25,7 @@ COPY libs/service/pyproject.toml libs/service/
 COPY libs/signer-client/pyproject.toml libs/signer-client/
 COPY libs/stack/pyproject.toml libs/stack/
 COPY libs/state/pyproject.toml libs/state/
+COPY libs/video/pyproject.toml libs/video/
 COPY libs/wire/pyproject.toml libs/wire/
 COPY services/delivery/pyproject.toml services/delivery/
 COPY services/intake/pyproject.toml services/intake/
@@ -75,5 +76,5 @@ CMD ["lpgw-payment-signer"]
 
 FROM runtime-base AS runtime
 COPY --from=builder /app/.venv /app/.venv
-EXPOSE 8935 8937 8939 8940 8941 8950
+EXPOSE 1935 8935 8937 8939 8940 8941 8950
 CMD ["lpgw-intake"]

@@ -52,7 +52,7 @@ from lpgw.wire.headers import (
 )
 from lpgw.wire.orchestrator_request import build_orchestrator_request
 from lpgw.wire.transcoding import transcode_segdata, transcoding_capabilities
-from measure import cpu_seconds, server_counters
+from measure import Counters, cpu_seconds, server_counters
 from profiles import profiled
 
 GATEWAY = ("intake", "session", "selector", "payment-signer", "delivery", "nats", "valkey")
@@ -147,7 +147,7 @@ def capacity(steps: list[int], seconds: float, profile_dir: Path | None) -> None
             keys = stream_keys(step, n)
             before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
             client_before = time.process_time()
-            counted = asyncio.run(counters())
+            counted = asyncio.run(_count(counters))
             profiling: AbstractContextManager[None] = nullcontext()
             if profile_dir is not None:
                 gateway_pids = {k: v for k, v in pids.items() if k in GATEWAY and v}
@@ -157,7 +157,7 @@ def capacity(steps: list[int], seconds: float, profile_dir: Path | None) -> None
             found = asyncio.run(_collect(redis_url, list(keys)))
             cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items() if pid}
             client = time.process_time() - client_before
-            after = asyncio.run(counters())
+            after = asyncio.run(_count(counters))
             segments = max(len(found), 1)
             latencies = sorted((r.delivered_at - r.received_at) * 1000 for r in found)
             missed = sum(
@@ -182,6 +182,10 @@ def capacity(steps: list[int], seconds: float, profile_dir: Path | None) -> None
                 break
             best = n
         print(f"\nsustained without a missed segment: {best} concurrent streams (aim 50)")
+
+
+async def _count(counters: Counters) -> dict[str, float]:
+    return await counters()
 
 
 async def _collect(redis_url: str, ids: list[str]) -> list[SegmentRecord]:

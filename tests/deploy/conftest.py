@@ -40,6 +40,11 @@ CONTRACT_ENV: dict[str, frozenset[str]] = {
         "INTAKE_MAX_BODY_BYTES",
         "INTAKE_DEFAULT_MODELS",
         "INTAKE_RTMP_PORT",
+        "INTAKE_STREAM_KEYS",
+        "INTAKE_AUTH_WEBHOOK_URL",
+        "INTAKE_MAX_STREAMS",
+        "INTAKE_STREAMS_API_TOKEN",
+        "VIDEO_RETENTION_S",
     },
     "selector": COMMON_ENV
     | SIGNER_CLIENT_ENV
@@ -52,6 +57,8 @@ CONTRACT_ENV: dict[str, frozenset[str]] = {
         "SESSION_ACK_WAIT_S",
         "SESSION_CONCURRENCY",
         "SESSION_MEDIA_TTL_S",
+        "SESSION_VIDEO_MAX_PRICE",
+        "VIDEO_RETENTION_S",
     },
     "payment-signer": COMMON_ENV
     | {
@@ -63,7 +70,7 @@ CONTRACT_ENV: dict[str, frozenset[str]] = {
         "SIGNER_TOKEN_FILE",
         "SIGNER_DATA_DIR",
     },
-    "delivery": COMMON_ENV | {"DELIVERY_CACHE_MAX_AGE_S"},
+    "delivery": COMMON_ENV | {"DELIVERY_CACHE_MAX_AGE_S", "VIDEO_RETENTION_S"},
     "devnet": frozenset({"DEVNET_PORT"}),
 }
 

@@ -113,7 +113,7 @@ def test_http_services_listen_on_their_contract_port_with_a_healthcheck(
 
 def test_public_ports_and_replicas(ours: dict[str, dict[str, Any]]) -> None:
     published = {name: s.get("ports", []) for name, s in ours.items() if s.get("ports")}
-    assert published == {"intake": ["8935:8935"], "delivery": ["8937:8937"]}
+    assert published == {"intake": ["8935:8935", "1935:1935"], "delivery": ["8937:8937"]}
     assert ours["session"]["deploy"]["replicas"] == 2
 
 

@@ -7,7 +7,7 @@ from lpgw.blobs import BlobNotFound, BlobStore, StoredBlob
 from lpgw.bus import Bus
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 700
-VIDEO = bytes(range(256)) * 8192  # 2 MiB: past one NATS message, so chunked in the object store
+VIDEO = bytes(range(256)) * 24576  # 6 MiB: past one NATS message (4 MiB), so chunked
 
 
 async def open_store(bus: Bus) -> BlobStore:
