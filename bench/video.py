@@ -57,7 +57,12 @@ from profiles import profiled
 
 GATEWAY = ("intake", "session", "selector", "payment-signer", "delivery", "nats", "valkey")
 SHORT = {"payment-signer": "signer"}
-PASSTHROUGH = ("--transcode-mode", "passthrough", "--max-sessions", "1000")
+DEVNETS = ("devnet-a", "devnet-b", "devnet-c")
+SESSIONS_PER_DEVNET = 25
+"""Each passthrough orchestrator takes this many streams; the next ones are refused
+(OrchestratorCapped) and the gateway moves them on, so the orchestrators share the load as a
+network's would instead of one test process carrying every stream."""
+PASSTHROUGH = ("--transcode-mode", "passthrough", "--max-sessions", str(SESSIONS_PER_DEVNET))
 
 
 def stream_keys(step: int, n: int) -> dict[str, str]:
@@ -108,8 +113,7 @@ def capacity(steps: list[int], seconds: float, profile_dir: Path | None) -> None
         redis_url = start_valkey(sup, data / "valkey")
         counters = server_counters(f"http://127.0.0.1:{monitor}", redis_url)
         orchestrators = [
-            start_devnet(sup, DevnetSpec(name, price=1, flags=PASSTHROUGH))
-            for name in ("devnet-a", "devnet-b")
+            start_devnet(sup, DevnetSpec(name, price=1, flags=PASSTHROUGH)) for name in DEVNETS
         ]
         all_keys: dict[str, str] = {}
         for step, n in enumerate(steps):
@@ -130,7 +134,6 @@ def capacity(steps: list[int], seconds: float, profile_dir: Path | None) -> None
             },
         )
         pids = {name: sup.child(name).pid or 0 for name in (*SERVICES, "nats", "valkey")}
-        pids["devnets"] = 0
         flv = encode_test_pattern(data / "pattern.flv", seconds=seconds)
         time.sleep(1.5)  # the selector's first probe
         print(
@@ -140,11 +143,14 @@ def capacity(steps: list[int], seconds: float, profile_dir: Path | None) -> None
         names = "".join(f"{SHORT.get(n, n):>9}" for n in GATEWAY)
         print(
             f"{'streams':>8}{'segments':>9}{'missed':>7}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
-            f" | CPU ms/segment:{names}{'gateway':>9}{'client':>8} | NATS msgs, Redis cmds"
+            f" | CPU ms/segment:{names}{'gateway':>9}{'client':>8}{'devnets':>8}"
+            " | NATS msgs, Redis cmds"
         )
         best = 0
         for step, n in enumerate(steps):
             keys = stream_keys(step, n)
+            devnets = {name: sup.child(name).pid or 0 for name in DEVNETS}
+            devnets_before = sum(cpu_seconds(pid) for pid in devnets.values())
             before = {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
             client_before = time.process_time()
             counted = asyncio.run(_count(counters))
@@ -157,6 +163,7 @@ def capacity(steps: list[int], seconds: float, profile_dir: Path | None) -> None
             found = asyncio.run(_collect(redis_url, list(keys)))
             cpu = {name: cpu_seconds(pid) - before[name] for name, pid in pids.items() if pid}
             client = time.process_time() - client_before
+            devnet_cpu = sum(cpu_seconds(pid) for pid in devnets.values()) - devnets_before
             after = asyncio.run(_count(counters))
             segments = max(len(found), 1)
             latencies = sorted((r.delivered_at - r.received_at) * 1000 for r in found)
@@ -174,7 +181,8 @@ def capacity(steps: list[int], seconds: float, profile_dir: Path | None) -> None
             print(
                 f"{n:>8}{len(found):>9}{missed:>7}{_p(latencies, 50):>8.0f}"
                 f"{_p(latencies, 99):>8.0f}{max(latencies or [0]):>8.0f} | {'':15}{row}"
-                f"{gateway_cpu:>9.2f}{client * 1000 / segments:>8.2f} | "
+                f"{gateway_cpu:>9.2f}{client * 1000 / segments:>8.2f}"
+                f"{devnet_cpu * 1000 / segments:>8.2f} | "
                 f"{counts['nats msgs']:.1f}, {counts['redis cmds']:.1f}"
                 + (f"  ({len(errors)} publishers failed)" if errors else "")
             )

@@ -380,7 +380,7 @@ async def test_a_garbled_payment_is_402(
 # --- passthrough and URL bodies -----------------------------------------------------------
 
 
-async def test_passthrough_returns_the_input_and_charges_source_pixels(
+async def test_passthrough_returns_the_input_and_charges_the_profiles_pixels(
     devnets: dict[str, RunningDevnet], http: httpx.AsyncClient, source: bytes
 ) -> None:
     devnet = devnets["passthrough"]
@@ -389,8 +389,10 @@ async def test_passthrough_returns_the_input_and_charges_source_pixels(
     result = result_of(await post_segment(http, devnet, source, credentials(info, source, seq=9)))
 
     assert not result.data.sig  # off-chain
+    assert [out.pixels for out in result.data.segments] == [
+        p.width * p.height * SOURCE_FRAMES for p in LADDER
+    ]
     for out in result.data.segments:
-        assert out.pixels == 320 * 180 * SOURCE_FRAMES
         assert (await http.get(out.url)).content == source
 
 

@@ -1,8 +1,9 @@
 """Passthrough transcoding for load tests: every rendition is the input itself.
 
-The segment is still charged as if transcoded at the source's size: width × height × video
-frames of the source, counted by demuxing only. The size comes from a short probe (the first
-64 KiB, which holds the first SPS); only a segment where that finds no size is probed fully.
+Each rendition is charged what a real transcode to its profile would produce: the profile's
+width × height × the source's video frames (counted by demuxing only), so a load test pays as
+much as real work would. The frames come from a short probe (the first 64 KiB, which holds the
+first SPS); only a segment where that finds no picture is probed fully.
 """
 
 import io
@@ -17,31 +18,30 @@ from lpgw.video.profiles import VideoProfile
 SHORT_PROBE = {"probesize": "65536", "analyzeduration": "0"}
 
 
-def _pixels(data: bytes, options: dict[str, str] | None) -> int | None:
-    """Source pixels, or None when the probe found no picture size."""
+def _frames(data: bytes, options: dict[str, str] | None) -> int | None:
+    """Video frames of the source, or None when the probe found no picture size."""
     with av.open(io.BytesIO(data), "r", options=options) as source:
         if not source.streams:
             raise TranscodeFailed("no streams in the segment")
         if not source.streams.video:
             return 0
         video = source.streams.video[0]
-        area = video.codec_context.width * video.codec_context.height
-        if area == 0:
+        if video.codec_context.width * video.codec_context.height == 0:
             return None
-        return area * sum(1 for packet in source.demux(video) if packet.size > 0)
+        return sum(1 for packet in source.demux(video) if packet.size > 0)
 
 
-def source_pixels(data: bytes) -> int:
-    """width × height × frames of the first video stream; 0 without video."""
+def source_frames(data: bytes) -> int:
+    """Frames of the first video stream; 0 without video."""
     try:
-        pixels = _pixels(data, SHORT_PROBE)
-        if pixels is None:
-            pixels = _pixels(data, None) or 0
+        frames = _frames(data, SHORT_PROBE)
+        if frames is None:
+            frames = _frames(data, None) or 0
     except (FFmpegError, ValueError) as exc:
         raise TranscodeFailed.of(exc) from exc
-    return pixels
+    return frames
 
 
 def passthrough(data: bytes, profiles: Sequence[VideoProfile]) -> list[Rendition]:
-    pixels = source_pixels(data)
-    return [Rendition(profile, data, pixels) for profile in profiles]
+    frames = source_frames(data)
+    return [Rendition(p, data, p.width * p.height * frames) for p in profiles]
