@@ -59,6 +59,7 @@ class OrchestratorClient:
     def __init__(self, *, connect_timeout: float = CONNECT_TIMEOUT_S) -> None:
         self._connect_timeout = connect_timeout
         self._pins: dict[str, PinnedCertificate] = {}
+        self._fetching: dict[str, asyncio.Future[PinnedCertificate]] = {}
 
     def pinned_certificate(self, url: str) -> PinnedCertificate | None:
         """The certificate currently trusted for the orchestrator at `url`, if any."""
@@ -116,9 +117,18 @@ class OrchestratorClient:
         return remaining
 
     async def _pin(self, endpoint: Endpoint, deadline: float) -> PinnedCertificate:
-        timeout = min(self._connect_timeout, self._remaining(deadline))
+        """Fetch and pin the certificate; calls for one target at the same moment (many
+        streams starting together) share one fetch."""
+        fetching = self._fetching.get(endpoint.target)
+        if fetching is None:
+            timeout = min(self._connect_timeout, self._remaining(deadline))
+            fetching = asyncio.ensure_future(
+                asyncio.to_thread(fetch_certificate, endpoint.host, endpoint.port, timeout)
+            )
+            self._fetching[endpoint.target] = fetching
+            fetching.add_done_callback(lambda _: self._fetching.pop(endpoint.target, None))
         try:
-            pin = await asyncio.to_thread(fetch_certificate, endpoint.host, endpoint.port, timeout)
+            pin = await asyncio.shield(fetching)
         except (OSError, ValueError) as exc:
             raise OrchestratorUnavailable(
                 f"cannot fetch the certificate of {endpoint.target}: {exc}"
