@@ -21,7 +21,7 @@ segments per second and the orchestrator's CPU per segment.
 
 Run with `make bench-video` (`--steps 10,20,30` to choose the steps, `--profile DIR` for
 py-spy profiles of every gateway process).
-
+"""
 
 import argparse
 import asyncio
