@@ -11,7 +11,6 @@ import pytest
 from lpgw.devnet.auth_tokens import AuthTokens
 from lpgw.devnet.cli import load_settings
 from lpgw.devnet.node import Node, build_node
-from lpgw.devnet.transcoding.aac import audio_specific_config, is_adts
 from lpgw.devnet.transcoding.errors import InvalidDuration, OrchestratorCapped, TranscodeFailed
 from lpgw.devnet.transcoding.failures import InjectedFailures
 from lpgw.devnet.transcoding.frame_rate import FrameRate
@@ -22,6 +21,7 @@ from lpgw.devnet.transcoding.service import asks_for_transcoding
 from lpgw.devnet.transcoding.sessions import TranscodingSessions
 from lpgw.devnet.transcoding.x264 import transcode
 from lpgw.eth import PrivateKey
+from lpgw.video.adts import audio_specific_config, is_adts
 from lpgw.video.profiles import PRESETS, VideoProfile
 from lpgw.wire.capabilities import ai_discovery_capabilities, ai_job_capabilities
 from lpgw.wire.errors import ExpiredAuthToken

@@ -8,10 +8,11 @@ from collections.abc import Awaitable, Callable
 
 import av
 import pytest
-from lpgw.delivery.video import aac, boxes
+from lpgw.delivery.video import boxes
 from lpgw.delivery.video.errors import RemuxFailed
 from lpgw.delivery.video.fragments import FragmentKey, Fragments
 from lpgw.delivery.video.remux import fragment
+from lpgw.video import adts
 from lpgw.video.profiles import SOURCE
 
 Media = dict[str, list[bytes]]
@@ -73,9 +74,9 @@ def test_a_track_the_segment_lacks_is_refused(media: Media) -> None:
 def test_audio_specific_config_of_adts() -> None:
     # AAC LC (profile 1), 48 kHz (index 3), mono: ASC 0x1188.
     header = bytes([0xFF, 0xF1, 0x4C, 0x40, 0x24, 0x1F, 0xFC])
-    assert aac.audio_specific_config(header) == bytes([0x11, 0x88])
-    with pytest.raises(aac.NotAdts):
-        aac.audio_specific_config(b"\x00" * 7)
+    assert adts.audio_specific_config(header) == bytes([0x11, 0x88])
+    with pytest.raises(adts.NotAdts):
+        adts.audio_specific_config(b"\x00" * 7)
 
 
 def test_shifting_decode_time_touches_only_tfdt(media: Media) -> None:

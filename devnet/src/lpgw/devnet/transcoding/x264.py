@@ -21,10 +21,10 @@ from av.bitstream import BitStreamFilterContext
 from av.error import FFmpegError, InvalidDataError
 from av.video.frame import PictureType, VideoFrame
 from av.video.stream import VideoStream
-from lpgw.devnet.transcoding.aac import audio_specific_config, is_adts
 from lpgw.devnet.transcoding.errors import TranscodeFailed
 from lpgw.devnet.transcoding.frame_rate import FrameRate, Timed
 from lpgw.devnet.transcoding.renditions import Rendition
+from lpgw.video.adts import audio_specific_config, is_adts
 from lpgw.video.profiles import VideoProfile
 
 MAX_SIDE = 8192

@@ -71,25 +71,7 @@ class AiWorker:
             AUTHORIZATION_HEADER: AI_WORKER_AUTHORIZATION,
         }
         url = absolute_url(transcoder, "/" + pipeline)
-        timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S))
-        try:
-            async with self._http.post(
-                url, json=body, headers=headers, timeout=timeout, allow_redirects=False
-            ) as response:
-                status = response.status
-                limit = self._max_bytes if status == 200 else ERROR_BODY_BYTES
-                data = await read_at_most(response, limit)
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise ConnectFailed(type(exc).__name__) from exc
-        except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
-            raise AttemptTimedOut(f"no answer within {timeout_s:g} s") from exc
-        except aiohttp.ClientError as exc:
-            raise OrchestratorUnreachable(type(exc).__name__) from exc
-        if status != 200:
-            text = data[:ERROR_BODY_BYTES].decode("utf-8", errors="replace")
-            raise failure_for_status(status, text)
-        if len(data) > self._max_bytes:
-            raise InvalidResponse(f"response is larger than {self._max_bytes} bytes")
+        data = await post(self._http, url, timeout_s, self._max_bytes, json=body, headers=headers)
         return decode_answer(data)
 
     async def fetch_media(self, transcoder: str, url: str, timeout_s: float) -> tuple[bytes, str]:
@@ -113,6 +95,34 @@ class AiWorker:
         if len(data) > self._max_bytes:
             raise InvalidResponse(f"a media file is larger than {self._max_bytes} bytes")
         return data, content_type
+
+
+async def post(
+    http: aiohttp.ClientSession,
+    url: str,
+    timeout_s: float,
+    max_bytes: int,
+    **request: Any,
+) -> bytes:
+    """POST to an orchestrator; the body of a 200 answer. The one place where a call's
+    exceptions and statuses become failure types."""
+    timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S))
+    try:
+        async with http.post(url, timeout=timeout, allow_redirects=False, **request) as response:
+            status = response.status
+            data = await read_at_most(response, max_bytes if status == 200 else ERROR_BODY_BYTES)
+    except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+        raise ConnectFailed(type(exc).__name__) from exc
+    except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
+        raise AttemptTimedOut(f"no answer within {timeout_s:.1f} s") from exc
+    except aiohttp.ClientError as exc:
+        raise OrchestratorUnreachable(type(exc).__name__) from exc
+    if status != 200:
+        text = data[:ERROR_BODY_BYTES].decode("utf-8", errors="replace")
+        raise failure_for_status(status, text)
+    if len(data) > max_bytes:
+        raise InvalidResponse(f"response is larger than {max_bytes} bytes")
+    return data
 
 
 async def read_at_most(response: aiohttp.ClientResponse, limit: int) -> bytes:

@@ -20,8 +20,9 @@ import av.error
 from av.bitstream import BitStreamFilterContext
 from av.packet import Packet
 from av.stream import Stream
-from lpgw.delivery.video import aac, boxes
+from lpgw.delivery.video import boxes
 from lpgw.delivery.video.errors import RemuxFailed
+from lpgw.video import adts
 
 Track = Literal["video", "audio"]
 MOVFLAGS = "empty_moov+default_base_moof+frag_custom"
@@ -42,7 +43,7 @@ class Fragment:
 def fragment(ts: bytes, track: Track, start_ms: int) -> Fragment:
     try:
         return _fragment(ts, track, start_ms)
-    except (av.error.FFmpegError, boxes.MalformedMp4, aac.NotAdts) as exc:
+    except (av.error.FFmpegError, boxes.MalformedMp4, adts.NotAdts) as exc:
         raise RemuxFailed(f"cannot remux the {track} of a segment: {exc}") from exc
 
 
@@ -84,7 +85,7 @@ def _mux(stream: Stream, packets: list[Packet[Stream]]) -> bytes:
         target = output.add_stream_from_template(stream)
         bsf: BitStreamFilterContext | None = None
         if stream.codec_context.name == "aac":
-            target.codec_context.extradata = aac.audio_specific_config(bytes(packets[0]))
+            target.codec_context.extradata = adts.audio_specific_config(bytes(packets[0]))
             bsf = BitStreamFilterContext("aac_adtstoasc", stream)
         for packet in packets:
             for ready in bsf.filter(packet) if bsf else [packet]:

@@ -11,15 +11,11 @@ from dataclasses import dataclass
 
 import aiohttp
 from google.protobuf.message import DecodeError
-from lpgw.session.ai_worker import CONNECT_TIMEOUT_S, ERROR_BODY_BYTES, read_at_most
+from lpgw.session.ai_worker import CONNECT_TIMEOUT_S, post, read_at_most
 from lpgw.session.failures import (
-    AttemptTimedOut,
-    ConnectFailed,
     InvalidResponse,
     MediaUnavailable,
-    OrchestratorUnreachable,
     TranscodeFailed,
-    failure_for_status,
 )
 from lpgw.session.media import absolute_url
 from lpgw.wire.headers import PAYMENT_HEADER, SEGMENT_CONTENT_TYPE, SEGMENT_HEADER
@@ -58,28 +54,16 @@ class SegmentCaller:
             PAYMENT_HEADER: payment_header,
             "Content-Type": SEGMENT_CONTENT_TYPE,
         }
-        timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S))
         started = time.monotonic()
-        try:
-            async with self._http.post(
-                absolute_url(transcoder, "/segment"),
-                data=body,
-                headers=headers,
-                timeout=timeout,
-                allow_redirects=False,
-            ) as response:
-                status = response.status
-                limit = MAX_ANSWER_BYTES if status == 200 else ERROR_BODY_BYTES
-                data = await read_at_most(response, limit)
-        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
-            raise ConnectFailed(type(exc).__name__) from exc
-        except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
-            raise AttemptTimedOut(f"no transcoded answer within {timeout_s:.1f} s") from exc
-        except aiohttp.ClientError as exc:
-            raise OrchestratorUnreachable(type(exc).__name__) from exc
+        data = await post(
+            self._http,
+            absolute_url(transcoder, "/segment"),
+            timeout_s,
+            MAX_ANSWER_BYTES,
+            data=body,
+            headers=headers,
+        )
         round_trip_s = time.monotonic() - started
-        if status != 200:
-            raise failure_for_status(status, data.decode("utf-8", errors="replace"))
         return _transcoded(transcoder, data, profiles, round_trip_s)
 
     async def fetch(self, transcoder: str, url: str, timeout_s: float) -> bytes:

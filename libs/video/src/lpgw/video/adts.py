@@ -1,9 +1,17 @@
-"""AAC in MPEG-TS carries a 7- or 9-byte ADTS header per frame; MP4 wants the two-byte
-AudioSpecificConfig once, in the track header, before the first packet is written. Copying
-TS audio into an MP4 rendition needs that config up front, so it is read off the first ADTS
-header here (ISO/IEC 14496-3 §1.6.2.1, §1.A.2.2). Pure."""
+"""The AAC AudioSpecificConfig of an ADTS stream (ISO/IEC 14496-3 §1.6.2.1, §1.A.2.2). Pure.
+
+MPEG-TS carries AAC with a 7- or 9-byte ADTS header on every frame; MP4 wants the two-byte
+AudioSpecificConfig once, in the track header, before the first frame is muxed. FFmpeg's
+`aac_adtstoasc` filter learns it only from the first packet, too late for a header written up
+front, so it is read here from that packet's header (devnet's MP4 renditions, delivery's DASH
+init segments).
+"""
 
 ADTS_HEADER_BYTES = 7
+
+
+class NotAdts(ValueError):
+    """The bytes do not start with an ADTS header."""
 
 
 def is_adts(frame: bytes) -> bool:
@@ -14,7 +22,7 @@ def is_adts(frame: bytes) -> bool:
 def audio_specific_config(frame: bytes) -> bytes:
     """object type (5 bits) ‖ sampling frequency index (4) ‖ channel configuration (4) ‖ 000."""
     if not is_adts(frame):
-        raise ValueError("not an ADTS frame")
+        raise NotAdts("no ADTS header")
     object_type = ((frame[2] >> 6) & 0x3) + 1
     frequency_index = (frame[2] >> 2) & 0xF
     channels = ((frame[2] & 0x1) << 2) | (frame[3] >> 6)
