@@ -4,7 +4,7 @@ devnet orchestrator.
 
 Phase 1 (capacity): NATS, Valkey, the five services and three passthrough devnet
 orchestrators (every rendition is the input, so orchestrators cost little and the gateway is
-what is measured; each takes 25 streams, the next are refused and moved on). Steps of N
+what is measured; each takes 40 streams, the next are refused and moved on). Steps of N
 concurrent RTMP publishers (bench/rtmp_publish.py, one event loop: a 360p H.264 + AAC test
 pattern, a keyframe every 2 s, two renditions per stream), each publishing `--seconds` in real
 time, started over 2 s so their segments do not all arrive at once. For every segment, from its
@@ -62,7 +62,7 @@ from rtmp_publish import publish, read_flv
 GATEWAY = ("intake", "session", "selector", "payment-signer", "delivery", "nats", "valkey")
 SHORT = {"payment-signer": "signer"}
 DEVNETS = ("devnet-a", "devnet-b", "devnet-c")
-SESSIONS_PER_DEVNET = 25
+SESSIONS_PER_DEVNET = 40
 """Each passthrough orchestrator takes this many streams; the next ones are refused
 (OrchestratorCapped) and the gateway moves them on, so the orchestrators share the load as a
 network's would instead of one test process carrying every stream."""
