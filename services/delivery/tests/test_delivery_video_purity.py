@@ -11,7 +11,7 @@ PURE = [
     "lpgw.delivery.video.mpd",
     "lpgw.delivery.video.ranges",
     "lpgw.delivery.video.boxes",
-    "lpgw.delivery.video.aac",
+    "lpgw.video.adts",
 ]
 FORBIDDEN = ["av", "redis", "nats", "starlette", "httpx", "anyio"]
 
