@@ -26,6 +26,7 @@ COPY libs/signer-client/pyproject.toml libs/signer-client/
 COPY libs/stack/pyproject.toml libs/stack/
 COPY libs/state/pyproject.toml libs/state/
 COPY libs/video/pyproject.toml libs/video/
+COPY libs/pipelines/pyproject.toml libs/pipelines/
 COPY libs/wire/pyproject.toml libs/wire/
 COPY services/delivery/pyproject.toml services/delivery/
 COPY services/intake/pyproject.toml services/intake/
