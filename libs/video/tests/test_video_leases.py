@@ -94,3 +94,18 @@ async def test_worker_state_is_kept_for_the_retention(redis: aioredis.Redis, pre
     short = VideoStreams(redis, Keys(prefix), retention_s=0.5)
     await short.save_worker_state("cam", {"n": 1})
     assert 0 < await redis.pttl(Keys(prefix).video_worker_state("cam")) <= 500
+
+
+async def test_renew_all_extends_the_leases_held_and_names_the_lost_ones(
+    streams: VideoStreams, redis: aioredis.Redis, prefix: str
+) -> None:
+    await streams.open("other", "rtmp", [], max_live=0)
+    assert await streams.claim("cam", "worker-a", ttl_s=TTL_S)
+    assert await streams.claim("other", "worker-b", ttl_s=5)
+
+    lost = await streams.renew_all(["cam", "other"], "worker-a", ttl_s=5)
+
+    assert lost == ["other"]
+    await asyncio.sleep(TTL_S * 2)  # past the first TTL: only the renewal keeps it
+    assert await redis.get(Keys(prefix).video_lease("cam")) == b"worker-a"
+    assert await streams.renew_all([], "worker-a", ttl_s=5) == []

@@ -197,6 +197,19 @@ class VideoStreams:
         key = self._keys.video_lease(stream_id)
         return bool(await self._renew(keys=[key], args=[worker, int(ttl_s * 1000)]))
 
+    async def renew_all(
+        self, stream_ids: builtins.list[str], worker: str, ttl_s: float
+    ) -> builtins.list[str]:
+        """Extend every lease this worker holds in one round trip; the ids it no longer holds."""
+        if not stream_ids:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream_id in stream_ids:
+                key = self._keys.video_lease(stream_id)
+                await self._renew(keys=[key], args=[worker, int(ttl_s * 1000)], client=pipe)
+            held = await pipe.execute()
+        return [stream_id for stream_id, ok in zip(stream_ids, held, strict=True) if not ok]
+
     async def release(self, stream_id: str, worker: str) -> None:
         await self._release(keys=[self._keys.video_lease(stream_id)], args=[worker])
 

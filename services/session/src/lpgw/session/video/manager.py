@@ -104,9 +104,12 @@ class VideoManager:
         for stream_id, owned in list(self._owned.items()):
             if owned.worker.finished:
                 await self._let_go(stream_id, release=True, delete=True)
-            elif not await self._deps.streams.renew(stream_id, self.worker, self._limits.lease_s):
-                logger.warning("stream_lease_lost", extra={"stream_id": stream_id})
-                await self._let_go(stream_id, release=False)
+        lost = await self._deps.streams.renew_all(
+            list(self._owned), self.worker, self._limits.lease_s
+        )
+        for stream_id in lost:
+            logger.warning("stream_lease_lost", extra={"stream_id": stream_id})
+            await self._let_go(stream_id, release=False)
         for stream_id in await self._deps.streams.live_ids():
             await self._claim(stream_id)
         if self._scans % IDLE_CHECK_EVERY == 0:
