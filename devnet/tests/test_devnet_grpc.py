@@ -10,6 +10,7 @@ import pytest
 from google.protobuf.message import Message
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.eth import recover_sign, to_checksum
+from lpgw.pipelines import PIPELINES
 from lpgw.wire.capabilities import (
     DEFAULT_CAPABILITIES,
     Capability,
@@ -60,13 +61,20 @@ async def test_general_info_describes_the_devnet(
     assert info.transcoder == devnet.url
     assert to_checksum(info.address) == devnet.address
     offered = decode_bitstring(info.capabilities.bitstring)
-    assert offered == {*DEFAULT_CAPABILITIES, Capability.TEXT_TO_IMAGE}
+    assert offered == {*DEFAULT_CAPABILITIES, *(p.capability for p in PIPELINES.values())}
     assert info.capabilities.version == "0.9.1-devnet"
-    models = info.capabilities.constraints.PerCapability[Capability.TEXT_TO_IMAGE].models
+    per_capability = info.capabilities.constraints.PerCapability
+    models = per_capability[Capability.TEXT_TO_IMAGE].models
     assert {name: (m.warm, m.capacity) for name, m in models.items()} == {
         TURBO: (True, 4),
         LIGHTNING: (True, 4),
     }
+    for pipeline in PIPELINES.values():
+        if pipeline.name != "text-to-image":
+            served = per_capability[pipeline.capability].models
+            assert {n: (m.warm, m.capacity) for n, m in served.items()} == {
+                pipeline.default_model: (True, 4)
+            }
     assert not info.HasField("ticket_params")
 
 
@@ -79,9 +87,15 @@ async def test_general_info_lists_every_model_price_in_whole_wei(
         (p.capability, p.constraint): (p.pricePerUnit, p.pixelsPerUnit)
         for p in info.capabilities_prices
     }
+    others = {
+        (p.capability, p.default_model): (333, 1)  # --price 1000 / --pixels-per-unit 3
+        for p in PIPELINES.values()
+        if p.name != "text-to-image"
+    }
     assert listed == {
         (Capability.TEXT_TO_IMAGE, TURBO): (333, 1),
         (Capability.TEXT_TO_IMAGE, LIGHTNING): (166, 1),
+        **others,
     }
     assert (info.price_info.pricePerUnit, info.price_info.pixelsPerUnit) == (0, 1)
 

@@ -14,11 +14,19 @@ def _model_price(text: str) -> tuple[str, str]:
     return model, price
 
 
+def _pipeline_models(text: str) -> tuple[str, list[str]]:
+    pipeline, sep, models = text.partition("=")
+    names = [model.strip() for model in models.split(",") if model.strip()]
+    if not sep or not pipeline or not names:
+        raise argparse.ArgumentTypeError("expected PIPELINE=MODEL[,MODEL...]")
+    return pipeline, names
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lpgw-devnet",
         description=(
-            "A test Livepeer orchestrator serving transcoding and text-to-image "
+            "A test Livepeer orchestrator serving transcoding and every batch AI pipeline "
             "(gRPC + HTTP, one port)."
         ),
         argument_default=argparse.SUPPRESS,
@@ -28,6 +36,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--service-host", help="host in the service URI (DEVNET_SERVICE_HOST)")
     p.add_argument("--plain", action="store_true", help="http:// service URI, h2c + HTTP/1.1")
     p.add_argument("--models", help="comma-separated text-to-image models (DEVNET_MODELS)")
+    p.add_argument(
+        "--pipeline-models",
+        type=_pipeline_models,
+        action="append",
+        metavar="PIPELINE=MODEL[,MODEL...]",
+        help="models of one AI pipeline, repeatable (DEVNET_PIPELINE_MODELS as a JSON object)",
+    )
     p.add_argument("--price", help="wei per pixels-per-unit units, every model (DEVNET_PRICE)")
     p.add_argument("--pixels-per-unit", type=int, help="price denominator (DEVNET_PIXELS_PER_UNIT)")
     p.add_argument(
@@ -62,7 +77,10 @@ def parser() -> argparse.ArgumentParser:
         choices=["result", "http", "alternate"],
         help="injected segment failure as a TranscodeResult error, HTTP 500, or in turn",
     )
-    p.add_argument("--capacity", type=int, help="concurrent jobs per model (DEVNET_CAPACITY, 4)")
+    p.add_argument(
+        "--capacity", type=int, help="concurrent jobs per pipeline and model (DEVNET_CAPACITY, 4)"
+    )
+    p.add_argument("--llm-token-delay-ms", type=int, help="pause between streamed /llm tokens (20)")
     p.add_argument("--key-hex", help="orchestrator key hex; prefer DEVNET_KEY_HEX (ps shows argv)")
     p.add_argument("--max-image-side", type=int, help="largest width/height (2048)")
     p.add_argument(
@@ -87,4 +105,7 @@ def load_settings(argv: Sequence[str] | None = None) -> DevnetSettings:
     pairs = overrides.pop("model_price", None)
     if pairs is not None:
         overrides["model_prices"] = dict(pairs)
+    listed = overrides.pop("pipeline_models", None)
+    if listed is not None:
+        overrides["pipeline_models"] = dict(listed)
     return DevnetSettings(**overrides)

@@ -1,6 +1,7 @@
 """The plain HTTP side of the devnet and the one place errors become HTTP statuses."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from lpgw.devnet.errors import (
     DevnetError,
@@ -11,8 +12,9 @@ from lpgw.devnet.errors import (
     PaymentRejected,
     RequestDecodeError,
 )
+from lpgw.devnet.jobs.planning import PLANNERS
+from lpgw.devnet.jobs.service import AIJobs, JsonAnswer, RequestHeaders
 from lpgw.devnet.node import Node
-from lpgw.devnet.text_to_image import RequestHeaders, TextToImage
 from lpgw.devnet.top_up import top_up
 from lpgw.devnet.transcoding.body import SegmentBody
 from lpgw.devnet.transcoding.errors import (
@@ -22,6 +24,7 @@ from lpgw.devnet.transcoding.errors import (
     SegmentHashMismatch,
 )
 from lpgw.devnet.transcoding.segment import AdmittedSegment, SegmentHeaders, Segments
+from lpgw.pipelines import PIPELINES, Pipeline
 from lpgw.pm import ReceiveError
 from lpgw.wire.errors import MalformedPayment, MalformedSegment, SegmentCredentialError, WireError
 from lpgw.wire.headers import AUTHORIZATION_HEADER, PAYMENT_HEADER, SEGMENT_HEADER
@@ -68,31 +71,44 @@ def error_response(error: Refusal) -> Response:
     return PlainTextResponse(f"{error}\n", status_code=status_for(error))
 
 
-async def _body(request: Request) -> bytes:
+async def _body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise RequestDecodeError(f"request body larger than {MAX_BODY_BYTES} bytes")
+        if size > limit:
+            raise RequestDecodeError(f"request body larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
+SSE_HEADERS = {"Cache-Control": "no-cache"}
+
+
 def http_app(node: Node) -> Starlette:
-    text_to_image = TextToImage(node)
+    jobs = AIJobs(node)
     segments = Segments(node)
 
-    async def post_text_to_image(request: Request) -> Response:
-        headers = RequestHeaders(
-            segment=request.headers.get(SEGMENT_HEADER, ""),
-            payment=request.headers.get(PAYMENT_HEADER, ""),
-            authorization=request.headers.get(AUTHORIZATION_HEADER, ""),
-        )
-        try:
-            return JSONResponse(await text_to_image.handle(await _body(request), headers))
-        except (DevnetError, WireError, ReceiveError) as error:
-            return error_response(error)
+    def ai_route(pipeline: Pipeline[Any]) -> Callable[[Request], Awaitable[Response]]:
+        async def post_ai(request: Request) -> Response:
+            headers = RequestHeaders(
+                segment=request.headers.get(SEGMENT_HEADER, ""),
+                payment=request.headers.get(PAYMENT_HEADER, ""),
+                authorization=request.headers.get(AUTHORIZATION_HEADER, ""),
+                content_type=request.headers.get("content-type", ""),
+            )
+            try:
+                body = await _body(request, pipeline.max_request_bytes)
+                answer = await jobs.handle(pipeline, body, headers)
+            except (DevnetError, WireError, ReceiveError) as error:
+                return error_response(error)
+            if isinstance(answer, JsonAnswer):
+                return JSONResponse(answer.body)
+            return StreamingResponse(
+                answer.frames, media_type="text/event-stream", headers=SSE_HEADERS
+            )
+
+        return post_ai
 
     async def post_payment(request: Request) -> Response:
         try:
@@ -141,7 +157,11 @@ def http_app(node: Node) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/text-to-image", post_text_to_image, methods=["POST"]),
+            *(
+                Route(pipeline.path, ai_route(pipeline), methods=["POST"])
+                for pipeline in PIPELINES.values()
+                if pipeline.name in PLANNERS
+            ),
             Route("/payment", post_payment, methods=["POST"]),
             Route("/segment", post_segment, methods=["POST"]),
             Route("/ledger", get_ledger, methods=["GET"]),

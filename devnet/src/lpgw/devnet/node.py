@@ -19,6 +19,7 @@ from lpgw.devnet.transcoding.failures import InjectedFailures
 from lpgw.devnet.transcoding.service import TranscodingService
 from lpgw.devnet.transcoding.sessions import TranscodingSessions
 from lpgw.eth import PrivateKey
+from lpgw.pipelines import PIPELINES
 from lpgw.pm import Recipient, RecipientConfig
 from lpgw.pm.chain import DevnetChain
 from lpgw.wire.net import lp_rpc_pb2 as pb
@@ -38,6 +39,7 @@ class Node:
     payments: Payments | None
     max_image_side: int
     transcoding: TranscodingService
+    llm_token_delay_s: float = 0.0
     version: str = VERSION
 
     def capabilities(self) -> pb.Capabilities:
@@ -81,16 +83,20 @@ def transcoding(settings: DevnetSettings) -> TranscodingService:
 
 
 def build_node(settings: DevnetSettings, service_uri: str, key: PrivateKey) -> Node:
-    models = list(dict.fromkeys(settings.models))
+    served = {
+        int(PIPELINES[name].capability): models for name, models in settings.served_models().items()
+    }
     return Node(
         key=key,
         service_uri=service_uri,
         auth_tokens=AuthTokens(),
-        prices=PriceTable.for_text_to_image(
-            {model: settings.model_price(model) for model in models},
-            settings.transcoding_price_per_unit,
+        prices=PriceTable.for_models(
+            served, settings.model_price, settings.transcoding_price_per_unit
         ),
-        slots=ModelSlots(models, settings.capacity),
+        slots=ModelSlots(
+            [(capability, model) for capability, models in served.items() for model in models],
+            settings.capacity,
+        ),
         media=MediaStore(settings.media_store_bytes),
         faults=Faults(
             settings.latency_ms / 1000,
@@ -100,4 +106,5 @@ def build_node(settings: DevnetSettings, service_uri: str, key: PrivateKey) -> N
         payments=payments(settings, key) if settings.payments else None,
         max_image_side=settings.max_image_side,
         transcoding=transcoding(settings),
+        llm_token_delay_s=settings.llm_token_delay_ms / 1000,
     )

@@ -4,11 +4,10 @@ With capabilities the price is the sum over what was asked (wire.md §6.4); with
 (capability, model) price is listed, truncated to whole wei as the reference does (§3.2).
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from lpgw.wire.capabilities import Capability
 from lpgw.wire.net import lp_rpc_pb2 as pb
 
 
@@ -25,11 +24,19 @@ class PriceTable:
     transcoding: Fraction
 
     @classmethod
-    def for_text_to_image(
-        cls, model_prices: Mapping[str, Fraction], transcoding: Fraction
+    def for_models(
+        cls,
+        served: Mapping[int, Sequence[str]],
+        price_of: Callable[[str], Fraction],
+        transcoding: Fraction,
     ) -> "PriceTable":
+        """Every served (capability, model) at `price_of(model)`."""
         return cls(
-            by_capability={Capability.TEXT_TO_IMAGE: dict(model_prices)}, transcoding=transcoding
+            by_capability={
+                capability: {model: price_of(model) for model in models}
+                for capability, models in served.items()
+            },
+            transcoding=transcoding,
         )
 
     def for_job(self, capabilities: pb.Capabilities) -> Fraction:

@@ -4,6 +4,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Literal
 
+from lpgw.pipelines import PIPELINES
 from lpgw.pm.chain import BLOCK_TIME_S, DEVNET_DEPOSIT, DEVNET_RESERVE
 from lpgw.pm.recipient import REDEEM_GAS
 from pydantic import Field, SecretStr, field_validator
@@ -31,8 +32,17 @@ class DevnetSettings(BaseSettings):
         min_length=1,
         description="Text-to-image models served (comma-separated).",
     )
+    pipeline_models: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "Models served per AI pipeline other than text-to-image (JSON object pipeline -> "
+            "list of models); a pipeline left out serves its declared default model."
+        ),
+    )
     price: Decimal = Field(
-        Decimal(1000), ge=0, description="Text-to-image price in wei per pixels-per-unit units."
+        Decimal(1000),
+        ge=0,
+        description="Price of every AI model in wei per pixels-per-unit units.",
     )
     pixels_per_unit: int = Field(1, ge=1, description="Denominator of every configured price.")
     model_prices: dict[str, Decimal] = Field(
@@ -72,7 +82,7 @@ class DevnetSettings(BaseSettings):
         60.0, gt=0, description="A transcoding session stops counting after this long idle."
     )
     latency_ms: int = Field(
-        0, ge=0, description="Added latency of each text-to-image job and transcoded segment."
+        0, ge=0, description="Added latency of each AI job and transcoded segment."
     )
     failure_rate: float = Field(
         0.0,
@@ -88,7 +98,10 @@ class DevnetSettings(BaseSettings):
         ),
     )
     failure_seed: int | None = Field(None, description="Seed of the failure RNG (reproducible).")
-    capacity: int = Field(4, ge=0, description="Concurrent text-to-image jobs per model.")
+    capacity: int = Field(4, ge=0, description="Concurrent AI jobs per (pipeline, model).")
+    llm_token_delay_ms: int = Field(
+        20, ge=0, description="Pause between streamed /llm tokens, so streaming is observable."
+    )
     key_hex: SecretStr | None = Field(
         None, description="Orchestrator secp256k1 key (hex); default a fresh key per start."
     )
@@ -126,6 +139,26 @@ class DevnetSettings(BaseSettings):
         if isinstance(value, str):
             return [model.strip() for model in value.split(",") if model.strip()]
         return value
+
+    @field_validator("pipeline_models")
+    @classmethod
+    def _known_pipelines(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(PIPELINES))
+        if unknown:
+            raise ValueError(f"unknown pipelines: {', '.join(unknown)}")
+        if any(not models for models in value.values()):
+            raise ValueError("every listed pipeline needs at least one model")
+        return value
+
+    def served_models(self) -> dict[str, list[str]]:
+        """Models per declared pipeline: `models` for text-to-image, `pipeline_models` or the
+        declaration's default model for the others; duplicates dropped, order kept."""
+        served = {
+            name: self.pipeline_models.get(name, [pipeline.default_model])
+            for name, pipeline in PIPELINES.items()
+        }
+        served["text-to-image"] = self.models
+        return {name: list(dict.fromkeys(models)) for name, models in served.items()}
 
     @field_validator("key_hex")
     @classmethod
