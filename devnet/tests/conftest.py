@@ -13,7 +13,7 @@ import grpc
 import httpx
 import pytest
 from cryptography import x509
-from lpgw.devnet.launcher import PendingDevnet, RunningDevnet, spawn_devnet
+from lpgw.devnet.launcher import RunningDevnet, start_fleet
 
 KEY_HEX = "11" * 32
 PRICED = (
@@ -85,20 +85,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Runnin
     """The shared devnets, started in parallel: off-chain ones (priced over TLS and plain, a
     poor one, one a test may stop) and paid ones (12 s blocks, and 20 ms blocks for expiry)."""
     logs = tmp_path_factory.mktemp("devnets")
-    pending: dict[str, PendingDevnet] = {}
-    running: dict[str, RunningDevnet] = {}
-    try:
-        for name, flags in FLEET.items():
-            pending[name] = spawn_devnet(flags, logs / f"{name}.log")
-        for name, spawned in pending.items():
-            running[name] = spawned.ready()
+    with start_fleet(FLEET, logs) as running:
         yield running
-    finally:
-        for name, spawned in pending.items():
-            if name in running:
-                running[name].stop()
-            else:
-                RunningDevnet("", 0, "", spawned.process, spawned.log_path).stop()
 
 
 @pytest.fixture(params=["tls", "plain"])

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from cryptography import x509
 from google.protobuf.message import Message
-from lpgw.devnet.launcher import PendingDevnet, RunningDevnet, spawn_devnet
+from lpgw.devnet.launcher import RunningDevnet, start_fleet
 from lpgw.devnet.transcoding.pattern import pattern_segment
 from lpgw.eth import PrivateKey, keccak256, parse_address, to_checksum
 from lpgw.pm import ExpirationParams, TicketParams, sign_tickets
@@ -58,20 +58,8 @@ Reply = TypeVar("Reply", bound=Message)
 @pytest.fixture(scope="module")
 def devnets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RunningDevnet]]:
     logs = tmp_path_factory.mktemp("transcoding-devnets")
-    pending: dict[str, PendingDevnet] = {}
-    running: dict[str, RunningDevnet] = {}
-    try:
-        for name, flags in FLEET.items():
-            pending[name] = spawn_devnet(flags, logs / f"{name}.log")
-        for name, spawned in pending.items():
-            running[name] = spawned.ready()
+    with start_fleet(FLEET, logs) as running:
         yield running
-    finally:
-        for name, spawned in pending.items():
-            if name in running:
-                running[name].stop()
-            else:
-                RunningDevnet("", 0, "", spawned.process, spawned.log_path).stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 For test suites and demo scripts: the devnet is always its own process, as it is in use.
 """
 
+import contextlib
 import ctypes
 import json
 import os
@@ -10,7 +11,7 @@ import select
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,3 +112,25 @@ def start_devnet(
     args: Sequence[str], log_path: Path, timeout: float = READY_TIMEOUT_S
 ) -> RunningDevnet:
     return spawn_devnet(args, log_path).ready(timeout)
+
+
+@contextlib.contextmanager
+def start_fleet(
+    flags: Mapping[str, Sequence[str]], log_dir: Path
+) -> Iterator[dict[str, RunningDevnet]]:
+    """Several devnets started in parallel (`{name: flags}`, logs in `log_dir/{name}.log`);
+    every one is stopped when the block ends, including those that never got ready."""
+    pending: dict[str, PendingDevnet] = {}
+    running: dict[str, RunningDevnet] = {}
+    try:
+        for name, args in flags.items():
+            pending[name] = spawn_devnet(args, log_dir / f"{name}.log")
+        for name, spawned in pending.items():
+            running[name] = spawned.ready()
+        yield running
+    finally:
+        for name, spawned in pending.items():
+            if name in running:
+                running[name].stop()
+            else:
+                RunningDevnet("", 0, "", spawned.process, spawned.log_path).stop()
