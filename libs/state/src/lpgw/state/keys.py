@@ -56,6 +56,26 @@ class Keys:
         JSON, so a worker that takes over carries on from it."""
         return f"{self.prefix}:video:wstate:{stream_id}"
 
+    # API keys -----------------------------------------------------------------------------------
+    def api_key(self, key_id: str) -> str:
+        """Hash: one API key's record (name, SHA-256 of its secret, rate limit, created and
+        revoked times); the secret itself is never stored."""
+        return f"{self.prefix}:apikey:{key_id}"
+
+    @property
+    def api_keys(self) -> str:
+        """Sorted set: every API key id, by creation time (for listing)."""
+        return f"{self.prefix}:apikeys"
+
+    def api_key_rate(self, key_id: str) -> str:
+        """Hash with a TTL: one key's rate-limit bucket, shared by every intake replica."""
+        return f"{self.prefix}:apikey:{key_id}:rate"
+
+    def account_spend(self, account: str) -> str:
+        """Hash: what the signer paid for one API key's requests (`wei`: fees in whole wei,
+        rounded up; `payments`: how many), written by the payment-signer."""
+        return f"{self.prefix}:pm:spend:account:{account}"
+
     # Payment-signer ---------------------------------------------------------------------------
     def nonce(self, sender: str, recipient_rand_hash: str) -> str:
         """Counter: last ticket nonce used for these ticket params (advanced atomically)."""
