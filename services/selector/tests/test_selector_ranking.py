@@ -23,13 +23,14 @@ def orch(
     latency: float = 10.0,
     model: str = MODEL,
     last_failure: float | None = None,
+    warm: bool = True,
 ) -> OrchestratorRecord:
     return OrchestratorRecord(
         url=f"https://{name}:8935",
         transcoder=f"https://{name}:8935",
         address="0x" + name.encode().hex().ljust(40, "0"),
         bitstring=(1 << T2I,),
-        models={T2I: {model: ModelInfo(warm=True, capacity=1)}},
+        models={T2I: {model: ModelInfo(warm=warm, capacity=1)}},
         prices={(T2I, model): price},
         latency_ms=latency,
         last_ok=NOW - 5,
@@ -137,6 +138,22 @@ def test_rank(
     expected: list[str],
 ) -> None:
     assert names(records, stats, request_) == expected
+
+
+def test_every_warm_orchestrator_comes_before_any_cold_one() -> None:
+    records = [
+        orch("cheap-cold", price=Fraction(1), warm=False),
+        orch("dear-warm", price=Fraction(9), latency=50),
+        orch("mid-warm", price=Fraction(5)),
+        orch("dearer-cold", price=Fraction(7), warm=False),
+    ]
+    assert names(records) == ["mid-warm", "dear-warm", "cheap-cold", "dearer-cold"]
+
+
+def test_a_model_offered_only_by_price_counts_as_cold() -> None:
+    priced_only = orch("priced", price=Fraction(1))
+    priced_only = OrchestratorRecord(**{**priced_only.__dict__, "models": {T2I: {}}})
+    assert names([priced_only, orch("warm", price=Fraction(3))]) == ["warm", "priced"]
 
 
 def test_stale_answers_are_dropped() -> None:

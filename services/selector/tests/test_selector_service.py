@@ -98,9 +98,12 @@ async def test_outcomes_are_counted(bus: Bus, redis: aioredis.Redis, prefix: str
                 orchestrator="https://o:1",
                 ok=ok,
                 latency_ms=100.0,
-                error_kind=None if ok else "busy",
+                error_kind=None if ok else kind,
+                counts=kind != "busy",
             )
-            for n, ok in enumerate((True, False, False))
+            for n, (ok, kind) in enumerate(
+                ((True, ""), (False, "busy"), (False, "timeout"), (False, "orchestrator_error"))
+            )
         ]
         await bus.publish(bus.names.outcome("ai"), Outcomes(outcomes=outcomes[:1]))
         await bus.publish(bus.names.outcome("ai"), Outcomes(outcomes=outcomes[1:]))
@@ -110,6 +113,7 @@ async def test_outcomes_are_counted(bus: Bus, redis: aioredis.Redis, prefix: str
             if stats.failures >= 2:
                 break
             await asyncio.sleep(0.05)
+        # "insufficient capacity" says the orchestrator is full, not broken: not held against it
         assert (stats.successes, stats.failures) == (1, 2)
         assert stats.success_rate < 0.6
     finally:

@@ -69,6 +69,7 @@ def _job(job_id: str, **request: Any) -> AiJob:
         pipeline="text-to-image",
         model_id=MODEL,
         request=body,
+        units=body["width"] * body["height"] * body.get("num_images_per_prompt", 1),
         submitted_at=now,
         deadline=now + 60,
     )
@@ -114,7 +115,9 @@ async def runner(bus: Bus, media: BlobStore) -> AsyncIterator[JobRunner]:
                 worker=AiWorker(http, max_response_bytes=1 << 20),
                 media=media,
                 attempt_timeout_s=20,
+                media_timeout_s=4,
             ),
+            inputs=media,
             outcomes=outcomes,
             limits=JobLimits(max_attempts=3, keepalive_s=0.05),
         )

@@ -132,7 +132,9 @@ async def runner(
                     worker=AiWorker(http, max_response_bytes=MAX_RESPONSE_BYTES),
                     media=media,
                     attempt_timeout_s=20,
+                    media_timeout_s=4,
                 ),
+                inputs=media,
                 outcomes=outcomes,
                 limits=JobLimits(max_attempts=3, keepalive_s=1),
             )
@@ -155,6 +157,7 @@ def _job(job_id: str, deadline_s: float = 30) -> AiJob:
         pipeline="text-to-image",
         model_id=MODEL,
         request={"prompt": "a lighthouse", "width": 64, "height": 48, "model_id": MODEL},
+        units=64 * 48,
         submitted_at=now,
         deadline=now + deadline_s,
     )

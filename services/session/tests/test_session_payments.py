@@ -315,6 +315,7 @@ async def _runner(
             media=media,
             attempt_timeout_s=20,
         ),
+        inputs=media,
         outcomes=reporter,
         limits=JobLimits(max_attempts=3, keepalive_s=1, max_deliver=MAX_DELIVER),
     )
@@ -344,6 +345,7 @@ def _job(job_id: str, deadline_s: float = 60) -> AiJob:
         pipeline="text-to-image",
         model_id=MODEL,
         request={"prompt": "a lighthouse", "width": 64, "height": 48, "model_id": MODEL},
+        units=64 * 48,
         submitted_at=now,
         deadline=now + deadline_s,
     )

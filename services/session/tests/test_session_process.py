@@ -94,6 +94,7 @@ async def test_session_process_works_a_job_and_stops(
         pipeline="text-to-image",
         model_id=MODEL,
         request={"prompt": "a boat", "width": 32, "height": 32, "model_id": MODEL},
+        units=32 * 32,
         submitted_at=now,
         deadline=now + 60,
     )

@@ -29,10 +29,31 @@ class BlobRef(BaseModel):
     sha256: str
 
 
+class ByocSpec(BaseModel):
+    """What a BYOC job adds to a batch job (ai-api.md §5.1): the container route, the
+    application's `request` and `parameters` JSON texts (signed as they are), the job's time
+    bound, and the body's type (the body itself is the job's `body` input)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    capability: str
+    route: str
+    request: str
+    parameters: str
+    timeout_seconds: int
+    content_type: str = ""
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    search_timeout_s: float = 1.0
+    search_response_timeout_s: float = 0.5
+
+
 class AiJob(Event):
-    """A batch AI request accepted by intake. `request` is the body to forward, model resolved;
-    the result goes to `names.result(inbox, job_id)`, where the intake process that accepted
-    the request waits for it."""
+    """A batch AI (or BYOC) request accepted by intake. `request` is the body to forward,
+    model resolved; `inputs` are the uploaded files by part name; `units` what the
+    orchestrator will charge, computed by intake from the pipeline's declaration and the
+    measured inputs. The result goes to `names.result(inbox, job_id)`, where the intake process
+    that accepted the request waits for it; with `stream`, the answer's bytes go first, as they
+    come, to `names.chunk(inbox, job_id)`."""
 
     job_id: Token
     inbox: Token
@@ -40,6 +61,11 @@ class AiJob(Event):
     model_id: str
     request: dict[str, Any]
     inputs: dict[str, BlobRef] = Field(default_factory=dict)
+    units: int = 0
+    account: str = ""
+    """The API key (or webhook account) the request came with: spend is recorded against it."""
+    stream: bool = False
+    byoc: ByocSpec | None = None
     submitted_at: float
     deadline: float
     max_attempts: int = 3
@@ -62,6 +88,11 @@ class JobResult(Event):
     error: JobError | None = None
     orchestrator: str | None = None
     attempts: int = 0
+    chunks: int = 0
+    """For a streamed answer: how many chunks the delivery that finished sent (intake relays
+    until it has them all)."""
+    delivery: int = 0
+    """Which delivery of the job sent the chunks."""
 
 
 class Outcome(BaseModel):
@@ -77,6 +108,9 @@ class Outcome(BaseModel):
     ok: bool
     latency_ms: float
     error_kind: str | None = None
+    counts: bool = True
+    """False for a refusal that says nothing about the orchestrator's health ("insufficient
+    capacity": it is only full); the selector does not hold it against the orchestrator."""
 
 
 class Outcomes(Event):

@@ -44,6 +44,19 @@ class Names:
     def results(self) -> str:
         return f"{self.prefix}.results.>"
 
+    def chunk(self, inbox: str, job_id: str) -> str:
+        """Core NATS, not stored: a piece of a streamed answer (LLM tokens, a BYOC response),
+        to the intake process that relays it to the client."""
+        return f"{self.prefix}.chunks.{inbox}.{job_id}"
+
+    def inbox_chunks(self, inbox: str) -> str:
+        return f"{self.prefix}.chunks.{inbox}.*"
+
+    def cancel(self, job_id: str) -> str:
+        """Core NATS: the client of a streamed job went away; the worker stops (and stops
+        paying)."""
+        return f"{self.prefix}.cancel.{job_id}"
+
     def outcome(self, workload: str) -> str:
         """One attempt against one orchestrator (stream OUTCOMES); the selector learns from it."""
         return f"{self.prefix}.outcomes.{workload}"

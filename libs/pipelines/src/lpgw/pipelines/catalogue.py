@@ -42,6 +42,7 @@ from lpgw.pipelines.speech import (
     AudioToTextParams,
     TextToSpeechParams,
     audio_to_text_billing,
+    audio_to_text_metadata,
     text_to_speech_billing,
 )
 from lpgw.pipelines.vision import (
@@ -129,6 +130,7 @@ DECLARED: tuple[Pipeline[Any], ...] = (
         max_request_bytes=AUDIO_FORM_BYTES,
         billing=audio_to_text_billing,
         files=(audio_part(),),
+        facts_fields=audio_to_text_metadata,
         summary="Transcribe audio",
     ),
     Pipeline(

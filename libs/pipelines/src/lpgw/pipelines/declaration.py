@@ -54,6 +54,8 @@ class Pipeline(Generic[RequestT]):
     async_result: AsyncResult | None = None
     model_field: str = "model_id"
     summary: str = ""
+    facts_fields: Callable[[InputFacts], dict[str, str]] | None = None
+    """Form fields the gateway adds from what it measured (audio-to-text's `metadata`)."""
 
     def units(self, request: RequestT, inputs: InputFacts = NO_FACTS) -> int:
         """Billing units in the orchestrator's unit; raises `InputFactsMissing` when the
@@ -77,12 +79,18 @@ class Pipeline(Generic[RequestT]):
         fields[self.model_field] = model
         return fields
 
-    def forwarded_form(self, request: RequestT, model: str) -> dict[str, str]:
-        """`forwarded_fields` as multipart text values (`true`/`false` for booleans)."""
-        return {
+    def forwarded_form(
+        self, request: RequestT, model: str, inputs: InputFacts = NO_FACTS
+    ) -> dict[str, str]:
+        """`forwarded_fields` as multipart text values (`true`/`false` for booleans), plus the
+        fields the gateway derives from the measured inputs."""
+        form = {
             name: ("true" if value else "false") if isinstance(value, bool) else str(value)
             for name, value in self.forwarded_fields(request, model).items()
         }
+        if self.facts_fields is not None:
+            form |= self.facts_fields(inputs)
+        return form
 
     def wants_stream(self, request: RequestT) -> bool:
         """True when the answer is server-sent events (llm with `stream: true`)."""

@@ -1,6 +1,7 @@
 """Requests and units of the speech pipelines: audio-to-text and text-to-speech
 (ai-api.md §3.5, §3.9; payments.md §8)."""
 
+import json
 from typing import Literal
 
 from lpgw.pipelines.errors import InputRejected
@@ -53,3 +54,9 @@ def text_to_speech_billing(request: TextToSpeechParams, inputs: InputFacts) -> i
     """1000 × characters, the orchestrator's unit (quirk 8), not the reference gateway's
     UTF-8 bytes, so the two balances agree."""
     return text_to_speech_units(request.text)
+
+
+def audio_to_text_metadata(inputs: InputFacts) -> dict[str, str]:
+    """The runner's `metadata` form field as the reference gateway sets it: the measured
+    duration in whole seconds, as text."""
+    return {"metadata": json.dumps({"duration": str(inputs.whole_seconds())})}

@@ -24,6 +24,11 @@ class Keys:
         """List: the last outcomes (ok and latency) for one orchestrator and capability."""
         return f"{self.prefix}:recent:{url}:{pipeline}:{model_id}"
 
+    def ai_async_job(self, job_id: str) -> str:
+        """String with a TTL: an asynchronous AI request intake accepted (image-to-video with
+        `Prefer: respond-async`), so its result route tells "processing" from "unknown id"."""
+        return f"{self.prefix}:ai:async:{job_id}"
+
     # Live video -------------------------------------------------------------------------------
     def video_stream(self, stream_id: str) -> str:
         """Hash: one live stream's record and counters (lpgw.video.streams)."""

@@ -55,6 +55,8 @@ class Option:
     price: Fraction
     latency_ms: float
     stats: OutcomeStats
+    warm: bool = True
+    """The model is loaded (AI): a cold one starts with a model load of seconds to minutes."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ def eligible(
     transcoding = wanted.pipeline == TRANSCODING
     options = []
     for r in records:
+        warm = True
         if r.url in excluded or not reachable(r, now=now, stale_after_s=stale_after_s):
             continue
         if transcoding:
@@ -129,6 +132,8 @@ def eligible(
             price = r.transcode_price
         elif supports(r, wanted.capability, wanted.model_id):
             price = r.price(wanted.capability, wanted.model_id)
+            model = r.models.get(wanted.capability, {}).get(wanted.model_id)
+            warm = model is not None and model.warm
         else:
             continue
         if ceiling is not None and ceiling > 0 and price > ceiling:
@@ -140,6 +145,7 @@ def eligible(
                 price=price,
                 latency_ms=r.latency_ms or 0.0,
                 stats=stats.get(r.url, OutcomeStats()),
+                warm=warm,
             )
         )
     return options
@@ -154,9 +160,12 @@ def rank(
     stale_after_s: float | None = None,
     strategy: Strategy | None = None,
 ) -> list[Ranked]:
-    """At most `wanted.limit` candidates, best first. `stats` is keyed by orchestrator URL."""
+    """At most `wanted.limit` candidates, best first: every warm one before any cold one
+    (each group in the strategy's order). `stats` is keyed by orchestrator URL."""
     chosen = strategy if strategy is not None else WeightedCost()
     options = eligible(records, stats, wanted, now=now, stale_after_s=stale_after_s)
+    warm = [o for o in options if o.warm]
+    cold = [o for o in options if not o.warm]
     return [
         Ranked(
             url=o.url,
@@ -166,5 +175,5 @@ def rank(
             latency_ms=o.latency_ms,
             score=score,
         )
-        for o, score in chosen.order(options)[: max(wanted.limit, 0)]
+        for o, score in (chosen.order(warm) + chosen.order(cold))[: max(wanted.limit, 0)]
     ]

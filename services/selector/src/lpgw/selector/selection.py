@@ -67,7 +67,7 @@ class Selection:
         )
 
     async def on_outcomes(self, batch: Outcomes, delivery: Received) -> None:
-        await self._store.record_outcomes(batch.outcomes)
+        await self._store.record_outcomes([o for o in batch.outcomes if o.counts])
         logger.debug(
             "outcomes_recorded",
             extra={

@@ -11,9 +11,12 @@ Answers and media files are streamed and read up to `max_response_bytes`: a larg
 invalid response rather than memory used up.
 """
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from lpgw.pipelines import MediaKind
 from lpgw.session.answers import decode_answer
 from lpgw.session.failures import (
     AttemptTimedOut,
@@ -21,9 +24,10 @@ from lpgw.session.failures import (
     InvalidResponse,
     MediaUnavailable,
     OrchestratorUnreachable,
+    StreamBroken,
     failure_for_status,
 )
-from lpgw.session.media import absolute_url, decode_data_url, image_content_type, is_data_url
+from lpgw.session.media import absolute_url, decode_data_url, is_data_url, media_content_type
 from lpgw.wire.headers import (
     AI_WORKER_AUTHORIZATION,
     AUTHORIZATION_HEADER,
@@ -31,13 +35,47 @@ from lpgw.wire.headers import (
     SEGMENT_HEADER,
 )
 
-MEDIA_TIMEOUT_S = 4.0
-"""The reference's result download timeout (wire.md: fetch promptly, the store is in memory)."""
 ERROR_BODY_BYTES = 4096
 """Read of an error answer: enough for its message (failures keep 300 characters)."""
 CONNECT_TIMEOUT_S = 3.0
 """The reference's dial timeout: a dead orchestrator fails fast, whatever the job's budget."""
 READ_CHUNK_BYTES = 64 * 1024
+SSE_DONE = b"data: [DONE]"
+MAX_EVENT_BYTES = 1024 * 1024
+"""One server-sent event: a token's JSON is a few hundred bytes."""
+
+
+@dataclass(frozen=True)
+class InputFile:
+    data: bytes
+    content_type: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A job's body: JSON fields, or multipart text fields and files."""
+
+    fields: dict[str, Any]
+    multipart: bool = False
+    files: dict[str, InputFile] = field(default_factory=dict)
+
+    def request_kwargs(self) -> dict[str, Any]:
+        """aiohttp's `json=` or `data=` (a FormData is used once, so one per call)."""
+        if not self.multipart:
+            return {"json": self.fields}
+        form = aiohttp.FormData()
+        for name, value in self.fields.items():
+            form.add_field(name, str(value))
+        for name, upload in self.files.items():
+            form.add_field(
+                name, upload.data, filename=upload.filename, content_type=upload.content_type
+            )
+        return {"data": form}
+
+
+Sink = Callable[[bytes], Awaitable[None]]
+"""Where the events of a streamed answer go as they arrive."""
 
 
 def new_http_client() -> aiohttp.ClientSession:
@@ -59,26 +97,88 @@ class AiWorker:
         self,
         transcoder: str,
         pipeline: str,
-        body: dict[str, Any],
+        body: Outgoing,
         segment: str,
         payment: str,
         timeout_s: float,
     ) -> dict[str, Any]:
         """POST the job; the orchestrator's JSON answer on 200, read within `timeout_s`."""
-        headers = {
-            SEGMENT_HEADER: segment,
-            PAYMENT_HEADER: payment,
-            AUTHORIZATION_HEADER: AI_WORKER_AUTHORIZATION,
-        }
         url = absolute_url(transcoder, "/" + pipeline)
-        data = await post(self._http, url, timeout_s, self._max_bytes, json=body, headers=headers)
+        data = await post(
+            self._http,
+            url,
+            timeout_s,
+            self._max_bytes,
+            headers=_job_headers(segment, payment),
+            **body.request_kwargs(),
+        )
         return decode_answer(data)
 
-    async def fetch_media(self, transcoder: str, url: str, timeout_s: float) -> tuple[bytes, str]:
+    async def stream(
+        self,
+        transcoder: str,
+        pipeline: str,
+        body: Outgoing,
+        segment: str,
+        payment: str,
+        timeout_s: float,
+        sink: Sink,
+    ) -> int:
+        """POST a job answered with server-sent events; each event goes to `sink` as it
+        arrives, and the stream always ends with `data: [DONE]` (what OpenAI-style clients
+        wait for; quirk 7). Returns the number of events relayed. A failure before the first
+        event is an ordinary attempt failure; after it, `StreamBroken`."""
+        url = absolute_url(transcoder, "/" + pipeline)
+        timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S))
+        relayed = 0
+        try:
+            async with self._http.post(
+                url,
+                timeout=timeout,
+                allow_redirects=False,
+                headers=_job_headers(segment, payment),
+                **body.request_kwargs(),
+            ) as response:
+                if response.status != 200:
+                    text = await read_at_most(response, ERROR_BODY_BYTES)
+                    raise failure_for_status(response.status, text.decode(errors="replace"))
+                if not response.content_type.startswith("text/event-stream"):
+                    raise InvalidResponse(f"a stream was asked for, {response.content_type} came")
+                event = bytearray()
+                async for line in response.content:
+                    event += line
+                    if len(event) > MAX_EVENT_BYTES:
+                        raise InvalidResponse(f"an event is larger than {MAX_EVENT_BYTES} bytes")
+                    if line.strip():
+                        continue
+                    if event.strip():
+                        done = event.strip() == SSE_DONE
+                        if not done:
+                            await sink(bytes(event))
+                            relayed += 1
+                        if done:
+                            break
+                    event.clear()
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise ConnectFailed(type(exc).__name__) from exc
+        except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
+            failure: type[Exception] = StreamBroken if relayed else AttemptTimedOut
+            raise failure(f"the stream did not end within {timeout_s:.1f} s") from exc
+        except aiohttp.ClientError as exc:
+            failure = StreamBroken if relayed else OrchestratorUnreachable
+            raise failure(type(exc).__name__) from exc
+        if not relayed:
+            raise InvalidResponse("the stream ended without an event")
+        await sink(SSE_DONE + b"\n\n")
+        return relayed
+
+    async def fetch_media(
+        self, transcoder: str, url: str, kind: MediaKind, timeout_s: float
+    ) -> tuple[bytes, str]:
         """(bytes, content type) of one result file, from the orchestrator or a data: URL."""
         if is_data_url(url):
             data, media_type = decode_data_url(url)
-            return data, image_content_type(media_type)
+            return data, media_content_type(media_type, kind)
         timeout = aiohttp.ClientTimeout(total=timeout_s)
         try:
             async with self._http.get(
@@ -86,7 +186,7 @@ class AiWorker:
             ) as response:
                 if response.status != 200:
                     raise MediaUnavailable(f"media download answered {response.status}")
-                content_type = image_content_type(response.headers.get("content-type"))
+                content_type = media_content_type(response.headers.get("content-type"), kind)
                 data = await read_at_most(response, self._max_bytes)
         except TimeoutError as exc:
             raise MediaUnavailable(f"media not downloaded within {timeout_s:g} s") from exc
@@ -95,6 +195,14 @@ class AiWorker:
         if len(data) > self._max_bytes:
             raise InvalidResponse(f"a media file is larger than {self._max_bytes} bytes")
         return data, content_type
+
+
+def _job_headers(segment: str, payment: str) -> dict[str, str]:
+    return {
+        SEGMENT_HEADER: segment,
+        PAYMENT_HEADER: payment,
+        AUTHORIZATION_HEADER: AI_WORKER_AUTHORIZATION,
+    }
 
 
 async def post(

@@ -92,6 +92,21 @@ class InvalidResponse(AttemptFailed):
     kind = "invalid_response"
 
 
+class StreamBroken(AttemptFailed):
+    """A streamed answer broke after its first event reached the client: another orchestrator
+    cannot take it over (the client has half an answer)."""
+
+    kind = "stream_broken"
+    retry_elsewhere = False
+
+
+class ClientGone(AttemptFailed):
+    """The application closed its connection: the work stops (nobody is left to answer)."""
+
+    kind = "client_gone"
+    retry_elsewhere = False
+
+
 class MediaUnavailable(AttemptFailed):
     """A result media URL could not be fetched (or decoded) in time."""
 

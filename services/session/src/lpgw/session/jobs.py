@@ -11,12 +11,15 @@ outcome of every attempt goes to the `OutcomeReporter`, which publishes them in 
 """
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from lpgw.bus import Bus
+from lpgw.bus.chunks import CancelWatch, ChunkSender, Head
 from lpgw.bus.errors import BusError
 from lpgw.bus.events import (
     AiJob,
@@ -27,20 +30,24 @@ from lpgw.bus.events import (
     SelectionReply,
     SelectionRequest,
 )
+from lpgw.pipelines import PIPELINES
 from lpgw.service.logs import bind_log_context
+from lpgw.session.ai_worker import Outgoing, Sink
 from lpgw.session.attempts import attempt_budget, should_continue
 from lpgw.session.candidates import CandidateCache
 from lpgw.session.failures import (
     AttemptFailed,
+    ClientGone,
+    OrchestratorBusy,
     Verdict,
     deadline_passed,
     signer_unavailable,
     verdict_for,
 )
+from lpgw.session.inputs import InputLost, InputReader, outgoing_body
 from lpgw.session.keepalive import Progress, kept_alive
 from lpgw.session.outcomes import OutcomeReporter
-from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.units import UnbillableRequest, request_units
+from lpgw.session.paid_attempt import PaidAttempt, Success
 from lpgw.signer_client.errors import (
     BudgetExhausted,
     InvalidPaymentRequest,
@@ -50,10 +57,10 @@ from lpgw.signer_client.errors import (
     SignerUnavailable,
 )
 from lpgw.wire.capabilities import capability_for_pipeline
+from lpgw.wire.headers import ORCHESTRATOR_URL_HEADER
 
 logger = logging.getLogger("lpgw.session.jobs")
 
-SUPPORTED_PIPELINES = frozenset({"text-to-image"})
 SELECT_TIMEOUT_S = 2.0
 SELECT_TRIES = 3
 
@@ -65,6 +72,9 @@ class JobLimits:
     max_deliver: int = 5
     """JetStream's delivery bound: the last delivery answers instead of asking for another."""
     selection_ttl_s: float = 1.0
+    max_busy: int = 8
+    """Orchestrators passed over as full ("insufficient capacity") before the job gives up:
+    they cost no attempt, but each costs a payment and a round trip."""
 
 
 @dataclass
@@ -74,11 +84,18 @@ class _Tries:
 
     attempted: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    busy: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
     @property
     def excluded(self) -> list[str]:
-        return [*self.attempted, *self.skipped]
+        return [*self.attempted, *self.skipped, *self.busy]
+
+
+class ByocWork(Protocol):
+    """BYOC jobs' own path (lpgw.session.byoc.ByocRunner)."""
+
+    async def run(self, job: AiJob, delivery: int) -> JobResult: ...
 
 
 class JobRunner:
@@ -87,13 +104,17 @@ class JobRunner:
         *,
         bus: Bus,
         attempt: PaidAttempt,
+        inputs: InputReader,
         outcomes: OutcomeReporter,
         limits: JobLimits,
+        byoc: ByocWork | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._bus = bus
         self._names = bus.names
         self._attempt = attempt
+        self._inputs = inputs
+        self._byoc = byoc
         self._outcomes = outcomes
         self._limits = limits
         self._clock = clock
@@ -115,7 +136,7 @@ class JobRunner:
             try:
                 async with kept_alive(delivery, self._limits.keepalive_s):
                     try:
-                        result = await self._run(job, delivery.attempt, tries)
+                        result = await self._dispatch(job, delivery.attempt, tries)
                     except SignerUnavailable:
                         can_retry = delivery.attempt < self._limits.max_deliver
                         if can_retry and self._clock() < job.deadline:
@@ -140,15 +161,38 @@ class JobRunner:
         stored = await self._bus.last_stored(self._names.results_stream, subject, JobResult)
         return stored is not None
 
-    async def _run(self, job: AiJob, delivery: int, tries: _Tries) -> JobResult:
+    async def _dispatch(self, job: AiJob, delivery: int, tries: _Tries) -> JobResult:
         if self._clock() >= job.deadline:
             return _failed(job, deadline_passed(), attempts=0)
-        if job.pipeline not in SUPPORTED_PIPELINES:
-            return _failed(job, Verdict(501, f"pipeline {job.pipeline} is not supported yet"), 0)
+        if job.byoc is not None:
+            if self._byoc is None:
+                return _failed(job, Verdict(501, "BYOC jobs are not enabled"), attempts=0)
+            return await self._byoc.run(job, delivery)
+        if job.pipeline not in PIPELINES:
+            return _failed(job, Verdict(400, f"unknown pipeline {job.pipeline}"), attempts=0)
+        if job.units <= 0:
+            return _failed(job, Verdict(400, "the request has no billable units"), attempts=0)
         try:
-            units = request_units(job.pipeline, job.request)
-        except UnbillableRequest as exc:
-            return _failed(job, Verdict(400, str(exc)), attempts=0)
+            body = await outgoing_body(job, self._inputs)
+        except InputLost as exc:
+            return _failed(job, Verdict(503, str(exc)), attempts=0)
+        if not job.stream:
+            return await self._run(job, body, delivery, tries, None)
+        sender = ChunkSender(self._bus, job.inbox, job.job_id, delivery)
+        async with CancelWatch(self._bus, job.job_id) as watch:
+            result = await _unless_cancelled(
+                self._run(job, body, delivery, tries, sender), watch, job
+            )
+        return result.model_copy(update={"chunks": sender.sent, "delivery": delivery})
+
+    async def _run(
+        self,
+        job: AiJob,
+        body: Outgoing,
+        delivery: int,
+        tries: _Tries,
+        sender: ChunkSender | None,
+    ) -> JobResult:
         budget = attempt_budget(job.max_attempts, self._limits.max_attempts)
         last: AttemptFailed | None = None
         while should_continue(len(tries.attempted), budget, last) and self._clock() < job.deadline:
@@ -160,8 +204,9 @@ class JobRunner:
             url = candidates[0].url
             started = time.monotonic()
             key = f"{job.job_id}.{delivery}.{len(tries.excluded)}"
+            sink = _sink(sender, url) if sender is not None else None
             try:
-                success = await self._attempt.run(job, url, units, key)
+                success = await self._attempt.run(job, url, body, key, sink)
             except (PriceAboveCeiling, PaymentCapExceeded) as exc:
                 tries.skipped.append(url)
                 logger.info(
@@ -178,6 +223,18 @@ class JobRunner:
                 logger.error("payment_refused", extra={"kind": type(exc).__name__})
                 verdict = Verdict(503, f"payment refused: {exc.message}")
                 return _failed(job, verdict, attempts=len(tries.attempted))
+            except OrchestratorBusy as exc:
+                # Full, not broken: try another without spending an attempt or a mark against
+                # this one; bounded by `max_busy` and the deadline.
+                tries.busy.append(url)
+                tries.outcomes.append(_outcome(job, url, started, exc))
+                self._attempt.forget(job, url)
+                self._candidates.drop(job.pipeline, job.model_id, url)
+                logger.info("orchestrator_busy", extra={"orchestrator": url})
+                if len(tries.busy) >= self._limits.max_busy:
+                    last = exc
+                    break
+                continue
             except AttemptFailed as exc:
                 tries.attempted.append(url)
                 tries.outcomes.append(_outcome(job, url, started, exc))
@@ -191,14 +248,7 @@ class JobRunner:
                 continue
             tries.attempted.append(url)
             tries.outcomes.append(_outcome(job, url, started, None))
-            return JobResult(
-                job_id=job.job_id,
-                ok=True,
-                response=success.response,
-                media=success.media,
-                orchestrator=url,
-                attempts=len(tries.attempted),
-            )
+            return _succeeded(job, success, url, len(tries.attempted))
         if not tries.attempted and self._clock() >= job.deadline:
             return _failed(job, deadline_passed(), attempts=0)
         verdict = verdict_for(last, job.pipeline, job.model_id)
@@ -229,6 +279,52 @@ class JobRunner:
         return []
 
 
+def _sink(sender: ChunkSender, url: str) -> Sink:
+    """The first event starts the client's answer (status, type, who answered); the rest
+    follow as they come."""
+
+    async def sink(event: bytes) -> None:
+        if sender.started:
+            await sender.send(event)
+        else:
+            headers = {"Content-Type": "text/event-stream", ORCHESTRATOR_URL_HEADER: url}
+            await sender.start(Head(200, headers), event)
+
+    return sink
+
+
+async def _unless_cancelled(
+    work: Awaitable[JobResult], watch: CancelWatch, job: AiJob
+) -> JobResult:
+    """The job's result, or, when the client goes first, a result saying so (the work is
+    cancelled: the orchestrator's connection closes)."""
+    running = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(watch.cancelled.wait())
+    try:
+        await asyncio.wait({running, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+    if running.done():
+        return running.result()
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    logger.info("client_gone")
+    failure = ClientGone("the client closed the connection")
+    return _failed(job, Verdict(499, failure.message), attempts=0)
+
+
+def _succeeded(job: AiJob, success: Success, url: str, attempts: int) -> JobResult:
+    return JobResult(
+        job_id=job.job_id,
+        ok=True,
+        response=success.response,
+        media=success.media,
+        orchestrator=url,
+        attempts=attempts,
+    )
+
+
 def _outcome(job: AiJob, url: str, started: float, failure: AttemptFailed | None) -> Outcome:
     return Outcome(
         job_id=job.job_id,
@@ -239,6 +335,7 @@ def _outcome(job: AiJob, url: str, started: float, failure: AttemptFailed | None
         ok=failure is None,
         latency_ms=(time.monotonic() - started) * 1000,
         error_kind=failure.kind if failure is not None else None,
+        counts=not isinstance(failure, OrchestratorBusy),
     )
 
 

@@ -81,6 +81,7 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
                 worker=AiWorker(client, max_response_bytes=settings.session_max_response_bytes),
                 media=media,
                 attempt_timeout_s=settings.session_attempt_timeout_s,
+                media_timeout_s=settings.session_media_timeout_s,
             )
             async with (
                 OutcomeReporter(bus) as outcomes,
@@ -89,6 +90,7 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
                 runner = JobRunner(
                     bus=bus,
                     attempt=attempt,
+                    inputs=media,
                     outcomes=outcomes,
                     limits=JobLimits(
                         max_attempts=settings.session_max_attempts,

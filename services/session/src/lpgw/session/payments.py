@@ -41,7 +41,9 @@ class Payments(Protocol):
         self, info: pb.OrchestratorInfo, pipeline: str, model_id: str
     ) -> PaymentSession: ...
 
-    async def pay(self, session: PaymentSession, *, units: int, key: str, job: str) -> Paid: ...
+    async def pay(
+        self, session: PaymentSession, *, units: int, key: str, job: str, account: str = ""
+    ) -> Paid: ...
 
     async def settle(self, paid: Paid, ending: Ending) -> None: ...
 
@@ -53,7 +55,9 @@ class OffChainPayments:
     async def open(self, info: pb.OrchestratorInfo, pipeline: str, model_id: str) -> PaymentSession:
         return PaymentSession(info, pipeline, model_id)
 
-    async def pay(self, session: PaymentSession, *, units: int, key: str, job: str) -> Paid:
+    async def pay(
+        self, session: PaymentSession, *, units: int, key: str, job: str, account: str = ""
+    ) -> Paid:
         segment = ai_segdata(
             session.pipeline,
             session.model_id,
@@ -85,13 +89,15 @@ class SignerPayments:
         )
         return PaymentSession(info, pipeline, model_id, opened)
 
-    async def pay(self, session: PaymentSession, *, units: int, key: str, job: str) -> Paid:
+    async def pay(
+        self, session: PaymentSession, *, units: int, key: str, job: str, account: str = ""
+    ) -> Paid:
         if session.signer is None:
             raise ValueError("a session opened off-chain cannot be paid through the signer")
         if session.signer.free is not None:  # no tickets, no credit: nothing to ask the signer
             return session.signer.free
         return await self._sessions.pay(
-            session.signer.session_id, units=units, idempotency_key=key, job=job
+            session.signer.session_id, units=units, idempotency_key=key, job=job, account=account
         )
 
     async def settle(self, paid: Paid, ending: Ending) -> None:

@@ -35,6 +35,12 @@ class SessionSettings(ServiceSettings):
     session_media_ttl_s: float = Field(
         3600.0, gt=0, description="How long result media stay in the blob store."
     )
+    session_media_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="Longest download of one result file (image, video, audio) from an "
+        "orchestrator's store; the job's deadline bounds it too.",
+    )
     session_max_response_bytes: int = Field(
         32 * 1024 * 1024,
         ge=1024,
