@@ -5,6 +5,7 @@ from lpgw.signer_client.errors import (
     BudgetExhausted,
     Call,
     InvalidPaymentRequest,
+    JobNotSigned,
     OfferRefused,
     PaymentCapExceeded,
     PaymentError,
@@ -33,6 +34,9 @@ from lpgw.signer_client.errors import (
         pytest.param(404, Call.OPEN, SignerUnavailable, id="404 to open: wrong signer URL"),
         pytest.param(503, Call.PAY, SignerUnavailable, id="503 signer down: hand the job back"),
         pytest.param(401, Call.PAY, SignerUnavailable, id="401 wrong token: hand the job back"),
+        pytest.param(400, Call.SIGN_JOB, JobNotSigned, id="400 to sign a job: the job's text"),
+        pytest.param(404, Call.SIGN_JOB, SignerUnavailable, id="404 to sign a job: old signer"),
+        pytest.param(503, Call.SIGN_JOB, SignerUnavailable, id="503 to sign a job: audit down"),
     ],
 )
 def test_each_status_means_one_thing_to_each_call(

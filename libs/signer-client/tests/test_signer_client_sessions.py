@@ -200,6 +200,21 @@ async def test_pay_sends_units_key_and_job_and_reads_the_headers(
     assert seen.body == {"units": 3072, "idempotency_key": "job1.1.0", "job": "job1"}
 
 
+async def test_a_payment_for_an_account_names_it(
+    signer: StubSigner, sessions: SignerSessions
+) -> None:
+    signer.answer(Reply(200, PAY_ANSWER))
+
+    await sessions.pay(SESSION_ID, units=30, idempotency_key="job1.1.0", account="key_1")
+
+    assert signer.seen[0].body == {
+        "units": 30,
+        "idempotency_key": "job1.1.0",
+        "job": "",
+        "account": "key_1",
+    }
+
+
 async def test_a_transcoding_payment_names_its_segment(
     signer: StubSigner, sessions: SignerSessions
 ) -> None:

@@ -3,6 +3,7 @@ nothing (no Redis key, no nonce, no credit, no budget, no audit event)."""
 
 import asyncio
 import base64
+import json
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -112,6 +113,7 @@ def pay_bodies() -> st.SearchStrategy[Any]:
             "idempotency_key": st.sampled_from(["made", "settled"]) | names | anything,
             "job": names | anything,
             "segment": segment | anything,
+            "account": names | anything,
             "unknown": anything,
         },
     )
@@ -126,6 +128,21 @@ def settle_bodies() -> st.SearchStrategy[Any]:
             "debit_units": big_ints | anything,
             "unknown": anything,
         },
+    )
+    return body | anything
+
+
+def job_texts() -> st.SearchStrategy[Any]:
+    """JSON-ish text (objects, arrays, scalars, broken), sometimes exactly 32 bytes long."""
+    documents = anything.map(lambda value: json.dumps(value))
+    padded = st.text(max_size=20).map(lambda t: '{"a":' + json.dumps(t) + "}")
+    return documents | padded | st.text(max_size=60) | st.just("{" + " " * 28 + "}") | anything
+
+
+def sign_job_bodies() -> st.SearchStrategy[Any]:
+    body = st.fixed_dictionaries(
+        {},
+        optional={"request": job_texts(), "parameters": job_texts(), "unknown": anything},
     )
     return body | anything
 
@@ -251,11 +268,17 @@ async def test_random_bodies_never_5xx_and_4xx_change_nothing(
                 f"/v1/sessions/{session}/payments",
                 f"/v1/payments/{made['payment_id']}/settle",
                 "/generate-live-payment",
+                "/v1/byoc/sign-job",
             ]
         ),
     )
     def raw_bytes(content: bytes, path: str) -> None:
         run(check("POST", path, content=content))
+
+    @common
+    @given(sign_job_bodies())
+    def sign_jobs(body: Any) -> None:
+        run(check("POST", "/v1/byoc/sign-job", json=body))
 
     @common
     @given(st.lists(st.text(max_size=140), max_size=40))
@@ -269,5 +292,5 @@ async def test_random_bodies_never_5xx_and_4xx_change_nothing(
     await signer_bus.serve(
         signer_bus.names.orchestrator_list, "selector", OrchestratorListRequest, selector
     )
-    for fuzz in (opens, pays, settles, live, raw_bytes, discovery):
+    for fuzz in (opens, pays, settles, live, sign_jobs, raw_bytes, discovery):
         await asyncio.to_thread(fuzz)

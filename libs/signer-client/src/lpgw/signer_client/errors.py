@@ -54,6 +54,11 @@ class InvalidPaymentRequest(PaymentRefused):
     network)."""
 
 
+class JobNotSigned(PaymentRefused):
+    """400 to a BYOC job signature: the request or parameters cannot be signed (not JSON
+    object text, too long, or exactly 32 bytes); the job's own input, not the network."""
+
+
 class SignerUnavailable(PaymentError):
     """No usable answer from the signer (no connection, timeout, 5xx, wrong token)."""
 
@@ -64,10 +69,14 @@ class Call(Enum):
     OPEN = "open"
     PAY = "pay"
     SETTLE = "settle"
+    SIGN_JOB = "sign_job"
 
 
 _NOT_FOUND = {Call.PAY: UnknownSession, Call.SETTLE: UnknownPayment}
-_BAD_REQUEST = {Call.OPEN: OfferRefused}
+_BAD_REQUEST: dict[Call, type[PaymentRefused]] = {
+    Call.OPEN: OfferRefused,
+    Call.SIGN_JOB: JobNotSigned,
+}
 _REFUSALS: dict[int, type[PaymentRefused]] = {
     481: PriceAboveCeiling,
     403: PaymentCapExceeded,

@@ -4,24 +4,19 @@ call per request (or segment, or interval), retried safely.
 Every call is idempotent on the signer (opening derives the session from the offer; a payment
 carries the caller's idempotency key; a settlement happens once), so a call that got no usable
 answer (timeout, connection lost, 5xx) is sent again, a few times, before `SignerUnavailable`
-is raised: a payment retried after a timeout is answered with the first one, never made twice.
-The signer's statuses become the types of `errors.py` here and nowhere else.
+is raised (`transport.py`): a payment retried after a timeout is answered with the first one,
+never made twice.
 """
 
-import asyncio
 import base64
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from lpgw.signer_client.errors import Call, PaymentError, SignerUnavailable, refusal_for
-
-logger = logging.getLogger("lpgw.signer_client")
+from lpgw.signer_client.errors import Call, SignerUnavailable
+from lpgw.signer_client.transport import SignerCalls
 
 TIMEOUT_S = 10.0
-TRIES = 3
-RETRY_DELAY_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -62,9 +57,7 @@ def signer_http() -> aiohttp.ClientSession:
 
 class SignerSessions:
     def __init__(self, http: aiohttp.ClientSession, signer_url: str, token: str | None) -> None:
-        self._http = http
-        self._base = signer_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._calls = SignerCalls(http, signer_url, token)
 
     async def open(
         self,
@@ -84,7 +77,7 @@ class SignerSessions:
         }
         if capabilities:
             body["capabilities"] = _b64(capabilities)
-        answer = await self._post("/v1/sessions", body, Call.OPEN)
+        answer = await self._calls.post("/v1/sessions", body, Call.OPEN)
         try:
             free = None
             if "payment" in answer:
@@ -107,15 +100,20 @@ class SignerSessions:
         idempotency_key: str,
         job: str = "",
         segment: SignedSegment | None = None,
+        account: str = "",
     ) -> Paid:
+        """The headers of one request; `account` (an API key id) has the fee counted in its
+        spend on the signer."""
         body: dict[str, Any] = {"units": units, "idempotency_key": idempotency_key, "job": job}
+        if account:
+            body["account"] = account
         if segment is not None:
             body["segment"] = {
                 "seq": segment.seq,
                 "hash_hex": segment.hash.hex(),
                 "profiles": list(segment.profiles),
             }
-        answer = await self._post(f"/v1/sessions/{session_id}/payments", body, Call.PAY)
+        answer = await self._calls.post(f"/v1/sessions/{session_id}/payments", body, Call.PAY)
         try:
             return Paid(
                 payment_id=str(answer["payment_id"]),
@@ -132,49 +130,7 @@ class SignerSessions:
         body: dict[str, Any] = {"outcome": outcome}
         if debit_units is not None:
             body["debit_units"] = debit_units
-        await self._post(f"/v1/payments/{payment_id}/settle", body, Call.SETTLE)
-
-    async def _post(self, path: str, body: dict[str, Any], call: Call) -> dict[str, Any]:
-        """POST, sent again on an unusable answer (every call is idempotent on the signer)."""
-        for attempt in range(1, TRIES + 1):
-            try:
-                return await self._post_once(path, body, call)
-            except SignerUnavailable as exc:
-                logger.warning(
-                    "signer_call_failed",
-                    extra={"call": call.value, "try": attempt, "error": exc.message},
-                )
-                if attempt == TRIES:
-                    raise
-            await asyncio.sleep(RETRY_DELAY_S * attempt)
-        raise AssertionError("unreachable")
-
-    async def _post_once(self, path: str, body: dict[str, Any], call: Call) -> dict[str, Any]:
-        try:
-            async with self._http.post(
-                self._base + path, json=body, headers=self._headers
-            ) as response:
-                if response.status != 200:
-                    raise refusal_for(response.status, await _message(response), call)
-                answer = await response.json(content_type=None)
-        except PaymentError:
-            raise
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SignerUnavailable(f"payment signer unreachable ({type(exc).__name__})") from exc
-        except ValueError as exc:
-            raise SignerUnavailable("the signer answered something that is not JSON") from exc
-        if not isinstance(answer, dict):
-            raise SignerUnavailable("the signer answered something that is not a JSON object")
-        return answer
-
-
-async def _message(response: aiohttp.ClientResponse) -> str:
-    """`error.message` of the signer's envelope, else a generic text."""
-    try:
-        body = await response.json(content_type=None)
-        return str(body["error"]["message"])
-    except (ValueError, KeyError, TypeError, aiohttp.ClientError):
-        return f"payment signer answered {response.status}"
+        await self._calls.post(f"/v1/payments/{payment_id}/settle", body, Call.SETTLE)
 
 
 def _b64(data: bytes) -> str:

@@ -19,6 +19,7 @@ from lpgw.signer.payments.audit import BusAudit
 from lpgw.signer.payments.issuance import TicketIssuer
 from lpgw.signer.payments.service import PaymentService
 from lpgw.signer.settings import SignerSettings
+from lpgw.signer.stores.accounts import AccountSpend
 from lpgw.signer.stores.budgets import RedisBudgetStore
 from lpgw.signer.stores.credit import CreditLedger
 from lpgw.signer.stores.nonces import RedisNonceStore
@@ -87,6 +88,7 @@ def build_app(
             keys,
             sessions=RedisSessionStore(redis, keys),
             credit=CreditLedger(redis, keys),
+            spend=AccountSpend(redis),
             records=RedisPaymentRecords(redis, keys),
             issuer=issuer,
             audit=audit,

@@ -10,7 +10,7 @@ from lpgw.service.observability import health_routes
 from lpgw.signer.api.auth import BearerAuth
 from lpgw.signer.api.envelope import exception_handlers
 from lpgw.signer.api.requests import Services
-from lpgw.signer.api.routes import discovery, live_payment, orchestrator_info, sessions
+from lpgw.signer.api.routes import byoc, discovery, live_payment, orchestrator_info, sessions
 from lpgw.signer.discovery import OrchestratorDirectory
 from lpgw.signer.keys.signing import SigningService
 from lpgw.signer.live.service import LivePaymentService
@@ -33,6 +33,7 @@ def create_app(
     routes = [
         *orchestrator_info.routes,
         *sessions.routes,
+        *byoc.routes,
         *live_payment.routes,
         *discovery.routes,
         *health_routes(readiness),

@@ -1,8 +1,10 @@
 """The one object that holds the gateway key and makes every signature the signer serves.
 
 Routes and services ask it for signatures of specific, structured things (tickets under
-params, segment credentials, a remote-signer state blob) and never see the key; there is
-deliberately no method that signs caller-chosen bytes (see segments.py for why).
+params, segment credentials, a remote-signer state blob, a BYOC job) and never see the key;
+there is deliberately no method that signs caller-chosen bytes (see segments.py for why): the
+one signature over caller text, a BYOC job's, takes only a `JobMessage`, whose checks
+(jobs.py) keep it from being any other signature of this key.
 """
 
 from collections.abc import Iterable
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 from lpgw.eth import PrivateKey, verify_personal
 from lpgw.pm import TicketParams, TicketSenderParams, sign_tickets
+from lpgw.signer.keys.jobs import JobMessage
 from lpgw.signer.keys.segments import Segment, segment_credentials
 from lpgw.wire.net import lp_rpc_pb2 as pb
 
@@ -69,6 +72,10 @@ class SigningService:
             capabilities=capabilities,
             signer=self._key,
         )
+
+    def sign_job(self, job: JobMessage) -> bytes:
+        """`JobRequest.sig` of a BYOC job: Sign(utf8(request ‖ parameters)) (wire.md §4.4)."""
+        return self._key.sign(job.message)
 
     def sign_state(self, state: bytes) -> bytes:
         """PersonalSign of a remote-signer state blob this service encoded itself."""

@@ -55,6 +55,9 @@ class PayBody(BaseModel):
     segment: SegmentBody | None = Field(
         default=None, description="transcoding segment; absent = AI (seq 0, keccak(empty))"
     )
+    account: Text = Field(
+        default="", description="API key id the request is made for: its spend is counted"
+    )
 
 
 class SettleBody(BaseModel):
@@ -85,6 +88,8 @@ class PayOrder:
     segment: Segment | None
     fingerprint: str
     """What identifies the request behind the idempotency key: the body without the key."""
+    account: str = ""
+    """The API key id whose spend the fee is added to ("": none)."""
 
 
 def open_order(body: OpenBody) -> OpenOrder:
@@ -110,13 +115,17 @@ def pay_order(body: PayBody) -> PayOrder:
             hash=bytes.fromhex(body.segment.hash_hex.removeprefix("0x")),
             profiles=profile_names(body.segment.profiles),
         )
-    canonical = body.model_dump_json(exclude={"idempotency_key"})
+    # Without an account the body is fingerprinted as before the field existed, so a retry
+    # answered by a replica of either version is recognised as the same request.
+    omitted = {"idempotency_key"} if body.account else {"idempotency_key", "account"}
+    canonical = body.model_dump_json(exclude=omitted)
     return PayOrder(
         units=body.units,
         idempotency_key=checked_name(body.idempotency_key, "idempotency_key"),
         job=checked_name(body.job, "job") if body.job else "",
         segment=segment,
         fingerprint=hashlib.sha256(canonical.encode()).hexdigest()[:32],
+        account=checked_name(body.account, "account") if body.account else "",
     )
 
 

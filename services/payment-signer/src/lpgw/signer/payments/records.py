@@ -38,6 +38,12 @@ class PaymentRecord:
     bought: Purchase
     fingerprint: str
     answer: Answer
+    account: str = ""
+    """The API key id whose spend the fee was added to ("": none); a staged settlement takes
+    it back out."""
+    free: bool = False
+    """The orchestrator takes no tickets: no credit moved, only the account's spend (such a
+    payment has a record only when made for an account)."""
 
     def to_json(self) -> str:
         return json.dumps(
@@ -53,6 +59,8 @@ class PaymentRecord:
                 "fee": rat_string(self.bought.fee),
                 "fingerprint": self.fingerprint,
                 "answer": asdict(self.answer),
+                "account": self.account,
+                "free": self.free,
             },
             separators=(",", ":"),
         )
@@ -74,4 +82,6 @@ class PaymentRecord:
             ),
             fingerprint=document["fingerprint"],
             answer=Answer(**document["answer"]),
+            account=str(document.get("account", "")),  # absent in records of older replicas
+            free=bool(document.get("free", False)),
         )

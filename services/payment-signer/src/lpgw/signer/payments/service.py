@@ -7,6 +7,10 @@ and makes tickets only when it does not (`lpgw.signer.policy.credit`); its recor
 credit change are written by one script, keyed by the caller's idempotency key, so a retried
 call gets the first call's answer and never pays twice. A request that did not end as
 answered is settled with a second call (staged, spent, or received with another debit).
+
+A payment made for an account (an API key id) adds its fee to that account's spend in the
+script that writes its record, and a staged settlement takes it back in the script that marks
+the settlement (`stores/accounts.py`): both happen once, and cost no extra round trip.
 """
 
 import asyncio
@@ -29,13 +33,16 @@ from lpgw.signer.payments.message import b64, payment_message
 from lpgw.signer.payments.orders import OpenOrder, PayOrder
 from lpgw.signer.payments.records import Answer, PaymentRecord
 from lpgw.signer.payments.sessions import (
+    MAX_SESSION_TTL_S,
     PaymentSession,
     SessionCache,
     build_session,
+    session_expiry,
     session_id,
 )
 from lpgw.signer.policy.credit import Ending, Purchase, after_ending, purchase
 from lpgw.signer.policy.spend import PaymentPolicy, check_fresh, check_offer
+from lpgw.signer.stores.accounts import AccountSpend, SpendChange, spend_change
 from lpgw.signer.stores.credit import CreditLedger, CreditState, Marked
 from lpgw.signer.stores.payments import PaymentRecords
 from lpgw.signer.stores.sessions import SessionRecord, SessionStore
@@ -51,8 +58,6 @@ COMMIT_TRIES = 32
 CONTENTION_PAUSE_S = 0.002
 """Longest random pause after another replica moved the credit, so two replicas that keep
 colliding fall out of step."""
-MAX_SESSION_TTL_S = 3600
-"""Auth tokens live 30 min; a session is never kept longer than this, whatever its token says."""
 
 
 class PaymentService:
@@ -68,6 +73,7 @@ class PaymentService:
         records: PaymentRecords,
         issuer: TicketIssuer,
         audit: AuditSink,
+        spend: AccountSpend,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._signing = signing
@@ -80,6 +86,7 @@ class PaymentService:
         self._records = records
         self._issuer = issuer
         self._audit = audit
+        self._spend = spend
         self._clock = clock
         self._recent: OrderedDict[str, tuple[PaymentRecord, float]] = OrderedDict()
 
@@ -94,7 +101,7 @@ class PaymentService:
             limits=self._policy.limits,
         )
         now = self._clock()
-        check_fresh(offer, self._chain.latest_l1_block(), now)
+        check_fresh(offer, self._chain.latest_l1_block(), now, needs_token=False)
         names = (order.pipeline, order.model_id, order.bucket)
         sid = session_id(client, order.info, order.capabilities, names)
         known = self._sessions.known(sid)
@@ -108,6 +115,7 @@ class PaymentService:
             pipeline=order.pipeline,
             model_id=order.model_id,
             bucket=order.bucket,
+            expires_at=session_expiry(offer.info, now),
         )
         session = build_session(record, self._signing)
         context = AuditContext(
@@ -125,17 +133,18 @@ class PaymentService:
         session = await self._sessions.find(sid)
         if session is None or session.record.client != client:
             raise UnknownSession(f"no payment session {sid} (never opened, or expired)")
-        check_fresh(session.offer, self._chain.latest_l1_block(), self._clock())
+        check_fresh(session.offer, self._chain.latest_l1_block(), self._clock(), needs_token=False)
         payment_id = _payment_id(client, sid, order.idempotency_key)
         recent = self._recent_record(payment_id)
         if recent is not None:
             return _replayed(recent, order)
         fee = session.price * order.units
         segment = session.segment(self._signing, order.segment)
+        spend = spend_change(self._keys, order.account, fee)
         params = session.offer.params
         if params is None or not session.offer.pays_with_tickets:
-            # No credit to keep: the orchestrator takes no tickets from us.
-            return Answer(payment_id, session.no_tickets, segment, 0, rat_string(fee), "0")
+            answer = Answer(payment_id, session.no_tickets, segment, 0, rat_string(fee), "0")
+            return await self._pay_free(client, session, order, answer, spend)
         context = AuditContext(
             client=client,
             route=PAY_ROUTE,
@@ -184,6 +193,7 @@ class PaymentService:
                     bought=bought,
                     fingerprint=order.fingerprint,
                     answer=answer,
+                    account=order.account,
                 )
                 written = await held.commit(
                     state,
@@ -191,6 +201,7 @@ class PaymentService:
                     self._keys.payment(payment_id),
                     record.to_json(),
                     self._policy.payment_ttl_s,
+                    spend,
                 )
                 if isinstance(written, CreditState):
                     self._remember(payment_id, record)
@@ -214,6 +225,9 @@ class PaymentService:
             record = None if stored is None else PaymentRecord.from_json(stored)
         if record is None or record.client != client:
             raise UnknownPayment(f"no payment {payment_id} (unknown, expired or free)")
+        spend = _taken_back(self._keys, record, ending)
+        if record.free:
+            return await self._settle_free(payment_id, spend)
         async with self._credit.hold(record.recipient, record.bucket) as held:
             state = await held.state()
             for _ in range(COMMIT_TRIES):
@@ -231,6 +245,7 @@ class PaymentService:
                     self._keys.payment_settled(payment_id),
                     ending.value,
                     self._policy.payment_ttl_s,
+                    spend,
                 )
                 if isinstance(written, CreditState):
                     return amount
@@ -239,6 +254,56 @@ class PaymentService:
                 state = written.state
                 await asyncio.sleep(random.uniform(0, CONTENTION_PAUSE_S))
         raise Unavailable("credit changed by other replicas on every try")
+
+    async def _pay_free(
+        self,
+        client: str,
+        session: PaymentSession,
+        order: PayOrder,
+        answer: Answer,
+        spend: SpendChange | None,
+    ) -> Answer:
+        """A payment to an orchestrator that takes no tickets: no credit to keep. Made for an
+        account, its fee is still counted, once: with a record, as a ticketed payment."""
+        if spend is None:
+            return answer  # nothing to keep or count: no Redis call
+        record = PaymentRecord(
+            client=client,
+            session_id=session.id,
+            recipient=session.offer.recipient,
+            bucket=session.record.bucket,
+            units=order.units,
+            price=session.price,
+            bought=Purchase(0, Fraction(0), session.price * order.units),
+            fingerprint=order.fingerprint,
+            answer=answer,
+            account=order.account,
+            free=True,
+        )
+        stored = await self._spend.record_marked(
+            self._keys.payment(answer.payment_id),
+            record.to_json(),
+            self._policy.payment_ttl_s,
+            spend,
+        )
+        if stored is not None:  # a retry another replica (or a lost answer) made first
+            return _replayed(PaymentRecord.from_json(stored), order)
+        self._remember(answer.payment_id, record)
+        return answer
+
+    async def _settle_free(self, payment_id: str, spend: SpendChange | None) -> Fraction:
+        """Only a staged request moves anything here: its account's spend."""
+        if spend is None:
+            raise UnknownPayment(f"payment {payment_id} moved no credit: nothing to settle")
+        marked = await self._spend.record_marked(
+            self._keys.payment_settled(payment_id),
+            Ending.STAGED.value,
+            self._policy.payment_ttl_s,
+            spend,
+        )
+        if marked is not None:
+            raise UnknownPayment(f"payment {payment_id} is settled already")
+        return Fraction(0)
 
     async def _refund(self, issued: list[Issued]) -> None:
         for batch in issued:
@@ -265,6 +330,15 @@ def _payment_id(client: str, sid: str, idempotency_key: str) -> str:
     """32 hex digits naming (client, session, idempotency key): the retry finds the first."""
     digest = hashlib.sha256(f"{client}\0{sid}\0{idempotency_key}".encode())
     return digest.hexdigest()[:32]
+
+
+def _taken_back(keys: Keys, record: PaymentRecord, ending: Ending) -> SpendChange | None:
+    """A staged request never left: the fee its payment added to the account comes back out.
+    (Spent or received, the request was sent: its fee stays counted.)"""
+    if ending is not Ending.STAGED:
+        return None
+    change = spend_change(keys, record.account, record.bought.fee)
+    return None if change is None else change.reverted()
 
 
 def _replayed(record: PaymentRecord, order: PayOrder) -> Answer:

@@ -6,6 +6,11 @@ same offer twice (two session workers, a restart) gives the same session. What i
 the offer is computed once, when the session is opened or first met by a replica: the decoded
 params and price, the segment credentials of AI requests (sequence 0, the same for every
 request of the session) and the Payment a request carries when it needs no new ticket.
+
+A session lives as long as the offer's auth token. An offer without one (what a gateway builds
+from a BYOC JobToken: ticket params, price and service address, no auth token) lives
+MAX_SESSION_TTL_S from its opening; its ticket params expire long before (40 blocks, 8 min),
+and each payment refuses expired params with 480, so the caller reopens with fresh ones.
 """
 
 import hashlib
@@ -24,6 +29,9 @@ from lpgw.wire.net import lp_rpc_pb2 as pb
 KEPT_SESSIONS = 10_000
 """Sessions a replica keeps decoded in memory (each lives ≤ 30 min, one per orchestrator and
 refresh of its params)."""
+MAX_SESSION_TTL_S = 3600
+"""Auth tokens live 30 min; a session is never kept longer than this, whatever its token says,
+and one without an auth token lives exactly this long."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +50,9 @@ class PaymentSession:
 
     @property
     def expires_at(self) -> float:
-        return float(self.offer.info.auth_token.expiration)
+        if self.record.expires_at is not None:
+            return self.record.expires_at
+        return float(self.offer.info.auth_token.expiration)  # stored by an older replica
 
     @property
     def price(self) -> Fraction:
@@ -62,6 +72,14 @@ class PaymentSession:
                 capabilities=self.capabilities,
             )
         )
+
+
+def session_expiry(info: pb.OrchestratorInfo, now: float) -> float:
+    """When a session opened `now` on this offer ends: its auth token's expiration, or
+    MAX_SESSION_TTL_S from now for an offer without an auth token."""
+    if info.HasField("auth_token"):
+        return float(info.auth_token.expiration)
+    return now + MAX_SESSION_TTL_S
 
 
 def session_id(client: str, info: bytes, capabilities: bytes, names: tuple[str, ...]) -> str:

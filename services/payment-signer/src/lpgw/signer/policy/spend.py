@@ -81,10 +81,16 @@ def check_offer(
     check_ticket(params, limits, deposit)
 
 
-def check_fresh(offer: Offer, latest_block: int, now: float) -> None:
-    """480 when the auth token is about to expire or the params are (nearly) expired."""
+def check_fresh(offer: Offer, latest_block: int, now: float, *, needs_token: bool = True) -> None:
+    """480 when the auth token is about to expire or the params are (nearly) expired.
+
+    Payment sessions pass `needs_token=False`: an offer built from a BYOC JobToken has no auth
+    token (nothing to refresh; the session's own expiry bounds it), only its params are
+    checked. An offer without a token stays a 480 for `/generate-live-payment`.
+    """
     info = offer.info
-    if info.auth_token.expiration - now < AUTH_REFRESH_S:
+    token_checked = needs_token or info.HasField("auth_token")
+    if token_checked and info.auth_token.expiration - now < AUTH_REFRESH_S:
         raise RefreshNeeded("auth token expires soon: refresh the session", info.transcoder)
     if offer.params is not None and params_expired(offer.params, latest_block):
         raise RefreshNeeded("ticket params expired: refresh the session", info.transcoder)

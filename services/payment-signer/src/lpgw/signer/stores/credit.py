@@ -7,7 +7,8 @@ one it read, together with a marker that makes the change happen once (a payment
 a settlement's). The replica remembers the last state it wrote or read and serializes its own
 changes of one credit with a lock, so while it is the only writer, the usual case, a change
 costs one round trip; when another replica wrote in between, the script answers the current
-state and the caller computes again.
+state and the caller computes again. A change made for an account (API key) moves the
+account's spend in the same script (`stores/accounts.py`), so it is counted exactly once too.
 """
 
 import asyncio
@@ -19,16 +20,21 @@ from fractions import Fraction
 
 import redis.asyncio as aioredis
 from lpgw.pm.rationals import parse_rat, rat_string
+from lpgw.signer.stores.accounts import ADD_SPEND_LUA, SpendChange, report_refused
 from lpgw.state import Keys
 
 #: The orchestrator deletes a balance untouched for 10 min (payments.md §3.4); ours follows,
 #: so we never count on credit the orchestrator has already dropped.
 CREDIT_IDLE_TTL_S = 600
 
-# KEYS: credit hash, marker. ARGV: expected version, new amount, marker value, marker TTL,
-# credit TTL. Answers {1, version} written, {2, marker} the marker exists (nothing written),
-# {0, version, amount} another writer came first (nothing written).
-_COMMIT = """
+# KEYS: credit hash, marker[, account spend]. ARGV: expected version, new amount, marker
+# value, marker TTL, credit TTL[, spend wei, spend payments]. Answers {1, version, spent}
+# written (spent: 1 the spend moved or there was none, 0 Redis refused it), {2, marker} the
+# marker exists (nothing written), {0, version, amount} another writer came first (nothing
+# written).
+_COMMIT = (
+    ADD_SPEND_LUA
+    + """
 local marker = redis.call('GET', KEYS[2])
 if marker then return {2, marker} end
 local state = redis.call('HMGET', KEYS[1], 'v', 'c')
@@ -38,8 +44,11 @@ local next_version = tostring(tonumber(version) + 1)
 redis.call('HSET', KEYS[1], 'v', next_version, 'c', ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
-return {1, next_version}
+local spent = 1
+if #KEYS > 2 then spent = add_spend(KEYS[3], ARGV[6], ARGV[7]) end
+return {1, next_version, spent}
 """
+)
 
 
 @dataclass(frozen=True)
@@ -79,20 +88,36 @@ class Held:
         return state
 
     async def commit(
-        self, read: CreditState, amount: Fraction, marker: str, value: str, marker_ttl_s: int
+        self,
+        read: CreditState,
+        amount: Fraction,
+        marker: str,
+        value: str,
+        marker_ttl_s: int,
+        spend: SpendChange | None = None,
     ) -> CreditState | Marked | Moved:
-        """Write `amount` and set `marker` to `value`, if the credit is still `read` and the
-        marker unset."""
-        answer = await self._ledger.commit_script(
-            keys=[self._key, marker],
-            args=[read.version, rat_string(amount), value, marker_ttl_s, CREDIT_IDLE_TTL_S],
-        )
+        """Write `amount`, set `marker` to `value` and apply `spend`, if the credit is still
+        `read` and the marker unset."""
+        keys = [self._key, marker]
+        args: list[str | int] = [
+            read.version,
+            rat_string(amount),
+            value,
+            marker_ttl_s,
+            CREDIT_IDLE_TTL_S,
+        ]
+        if spend is not None:
+            keys.append(spend.key)
+            args += spend.script_args()
+        answer = await self._ledger.commit_script(keys=keys, args=args)
         if answer[0] == 2:
             return Marked(_text(answer[1]))
         if answer[0] == 0:
             moved = CreditState(int(answer[1]), parse_rat(answer[2]))
             self._ledger.known[self._key] = moved
             return Moved(moved)
+        if spend is not None:
+            report_refused(spend, int(answer[2]))
         written = CreditState(int(answer[1]), amount)
         self._ledger.known[self._key] = written
         return written

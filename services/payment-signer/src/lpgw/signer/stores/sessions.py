@@ -2,8 +2,8 @@
 another one opened.
 
 A session is stored as the raw fields it was opened with (the OrchestratorInfo exactly as
-received, the capabilities, the bucket) and expires with the orchestrator's auth token; a
-replica that meets an unknown session id loads it once and rebuilds what it derives from it.
+received, the capabilities, the bucket) and when it ends, and expires then; a replica that
+meets an unknown session id loads it once and rebuilds what it derives from it.
 """
 
 from dataclasses import dataclass
@@ -24,9 +24,12 @@ class SessionRecord:
     pipeline: str
     model_id: str
     bucket: str
+    expires_at: float | None = None
+    """Unix time the session ends (payments/sessions.py `session_expiry`); None in records of
+    older replicas, whose sessions end with their auth token."""
 
     def fields(self) -> dict[str, bytes | str]:
-        return {
+        fields: dict[str, bytes | str] = {
             "client": self.client,
             "info": self.info,
             "capabilities": self.capabilities,
@@ -34,6 +37,9 @@ class SessionRecord:
             "model_id": self.model_id,
             "bucket": self.bucket,
         }
+        if self.expires_at is not None:
+            fields["expires_at"] = repr(self.expires_at)
+        return fields
 
 
 class SessionStore(Protocol):
@@ -69,6 +75,7 @@ class RedisSessionStore:
             pipeline=fields["pipeline"].decode(),
             model_id=fields["model_id"].decode(),
             bucket=fields["bucket"].decode(),
+            expires_at=float(fields["expires_at"]) if "expires_at" in fields else None,
         )
 
 
