@@ -17,6 +17,7 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /src
 COPY pyproject.toml uv.lock ./
+COPY libs/apikeys/pyproject.toml libs/apikeys/
 COPY libs/blobs/pyproject.toml libs/blobs/
 COPY libs/bus/pyproject.toml libs/bus/
 COPY libs/eth/pyproject.toml libs/eth/

@@ -27,7 +27,7 @@ lint: setup
 	$(RUN) ruff check .
 
 typecheck: setup
-	$(RUN) mypy libs/eth/src libs/pm/src libs/wire/src libs/bus/src libs/state/src libs/blobs/src libs/service/src libs/stack/src libs/signer-client/src libs/video/src libs/pipelines/src
+	$(RUN) mypy libs/eth/src libs/pm/src libs/wire/src libs/bus/src libs/state/src libs/apikeys/src libs/blobs/src libs/service/src libs/stack/src libs/signer-client/src libs/video/src libs/pipelines/src
 	$(RUN) mypy devnet/src services/intake/src services/delivery/src services/selector/src services/session/src services/payment-signer/src tools bench
 
 proto: setup

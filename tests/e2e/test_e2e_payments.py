@@ -44,7 +44,9 @@ async def _text_to_image(
     http: httpx.AsyncClient, gateway: Gateway, **body: object
 ) -> httpx.Response:
     payload = {"prompt": "a lighthouse at dawn", **body}
-    return await http.post(f"{gateway.intake_url}/text-to-image", json=payload, timeout=TIMEOUT)
+    return await http.post(
+        f"{gateway.intake_url}/text-to-image", json=payload, headers=gateway.auth, timeout=TIMEOUT
+    )
 
 
 async def _until_selectable(http: httpx.AsyncClient, gateway: Gateway) -> None:

@@ -8,21 +8,23 @@ import httpx
 import pytest
 from lpgw.stack.process import Supervisor
 from lpgw.stack.servers import start_nats, start_valkey
-from lpgw.stack.topology import DevnetSpec, Ports, start_devnet, start_gateway
+from lpgw.stack.topology import DevnetSpec, Gateway, Ports, start_devnet, start_gateway
 
 pytestmark = pytest.mark.integration
 
 
-def text_to_image(intake_url: str, seed: int) -> httpx.Response:
+def text_to_image(gateway: Gateway, seed: int) -> httpx.Response:
     body = {"prompt": "a harbour at night", "width": 64, "height": 64, "seed": seed}
-    return httpx.post(f"{intake_url}/text-to-image", json=body, timeout=60)
+    return httpx.post(
+        f"{gateway.intake_url}/text-to-image", json=body, headers=gateway.auth, timeout=60
+    )
 
 
-def until_ok(intake_url: str, seed: int, within_s: float) -> httpx.Response:
+def until_ok(gateway: Gateway, seed: int, within_s: float) -> httpx.Response:
     """Retry while the services reconnect; the last answer if none succeeded in time."""
     deadline = time.monotonic() + within_s
     while True:
-        response = text_to_image(intake_url, seed)
+        response = text_to_image(gateway, seed)
         if response.status_code == 200 or time.monotonic() > deadline:
             return response
         time.sleep(1.0)
@@ -43,12 +45,12 @@ def test_services_carry_on_after_nats_and_redis_restart(
         ports=Ports.free(),
         orchestrators=[orchestrator],
     )
-    assert until_ok(gateway.intake_url, seed=1, within_s=30).status_code == 200
+    assert until_ok(gateway, seed=1, within_s=30).status_code == 200
 
     processes.restart("own-nats")
     processes.restart("own-valkey")
 
-    response = until_ok(gateway.intake_url, seed=2, within_s=60)
+    response = until_ok(gateway, seed=2, within_s=60)
     assert response.status_code == 200, response.text
     media = httpx.get(response.json()["images"][0]["url"], timeout=30)
     assert media.status_code == 200

@@ -20,9 +20,14 @@ pytestmark = pytest.mark.integration
 TIMEOUT = httpx.Timeout(90.0)
 
 
-def text_to_image(intake_url: str, **body: object) -> httpx.Response:
+def text_to_image(gateway: Gateway, **body: object) -> httpx.Response:
     payload = {"prompt": "a lighthouse at dawn", **body}
-    return httpx.post(f"{intake_url}/text-to-image", json=payload, timeout=TIMEOUT)
+    return httpx.post(
+        f"{gateway.intake_url}/text-to-image",
+        json=payload,
+        headers=gateway.auth,
+        timeout=TIMEOUT,
+    )
 
 
 def wait_until_probed(gateway: Gateway, orchestrators: list[str]) -> None:
@@ -43,11 +48,11 @@ def wait_until_probed(gateway: Gateway, orchestrators: list[str]) -> None:
     raise AssertionError(f"the selector did not list {orchestrators} within 30 s")
 
 
-def wait_until_selectable(intake_url: str) -> None:
+def wait_until_selectable(gateway: Gateway) -> None:
     """The selector probes at start; the first request may race it, so retry briefly."""
     deadline = time.monotonic() + 30
     while True:
-        response = text_to_image(intake_url, width=64, height=64)
+        response = text_to_image(gateway, width=64, height=64)
         if response.status_code == 200 or time.monotonic() > deadline:
             return
         time.sleep(0.5)
@@ -55,9 +60,9 @@ def wait_until_selectable(intake_url: str) -> None:
 
 def test_request_returns_url_of_png_of_requested_size(start) -> None:
     gateway = start([DevnetSpec("orch", price=1000)])
-    wait_until_selectable(gateway.intake_url)
+    wait_until_selectable(gateway)
 
-    response = text_to_image(gateway.intake_url, width=320, height=192, seed=11)
+    response = text_to_image(gateway, width=320, height=192, seed=11)
 
     assert response.status_code == 200, response.text
     images = response.json()["images"]
@@ -104,7 +109,7 @@ def test_failing_orchestrator_makes_job_land_on_the_other(
     broken, healthy = gateway.orchestrators["broken"], gateway.orchestrators["healthy"]
     wait_until_probed(gateway, [broken, healthy])
 
-    response = text_to_image(gateway.intake_url, width=128, height=128, seed=1)
+    response = text_to_image(gateway, width=128, height=128, seed=1)
 
     assert response.status_code == 200, response.text
     assert response.headers["x-orchestrator-url"] == healthy
@@ -122,10 +127,10 @@ def test_job_survives_session_killed_mid_flight(start, processes: Supervisor) ->
         [DevnetSpec("slow", price=1000, flags=("--latency-ms", "3000"))],
         overrides={"session": {"SESSION_ACK_WAIT_S": "4"}},
     )
-    wait_until_selectable(gateway.intake_url)
+    wait_until_selectable(gateway)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(text_to_image, gateway.intake_url, width=96, height=96, seed=5)
+        pending = pool.submit(text_to_image, gateway, width=96, height=96, seed=5)
         time.sleep(1.5)  # the session has taken the job and is waiting on the orchestrator
         processes.kill("session")
         processes.restart("session")
@@ -150,7 +155,7 @@ def test_malformed_request_gets_4xx_with_message(start, body: bytes, status: int
     response = httpx.post(
         f"{gateway.intake_url}/text-to-image",
         content=body,
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **gateway.auth},
         timeout=TIMEOUT,
     )
 

@@ -31,7 +31,9 @@ def test_default_models_are_merged_over_the_reference(monkeypatch: pytest.Monkey
         pytest.param("INTAKE_DEFAULT_MODELS", '{"llm": ""}', "empty default model", id="blank"),
         pytest.param("INTAKE_DEFAULT_MODELS", "not json", "INTAKE_DEFAULT_MODELS", id="bad json"),
         pytest.param("INTAKE_MEDIA_BASE_URL", "/stream", "INTAKE_MEDIA_BASE_URL", id="relative"),
-        pytest.param("INTAKE_MAX_BODY_BYTES", "0", "INTAKE_MAX_BODY_BYTES", id="no body"),
+        pytest.param(
+            "INTAKE_BYOC_MAX_BODY_BYTES", "0", "INTAKE_BYOC_MAX_BODY_BYTES", id="no byoc body"
+        ),
     ],
 )
 def test_invalid_values_are_refused(
@@ -53,7 +55,7 @@ def test_prod_refuses_a_loopback_media_url(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_the_core_imports_no_io_library() -> None:
     """Validation, job building and reply mapping run without NATS, HTTP servers or Redis."""
-    core = ["schemas", "validation", "pipelines", "jobs", "media_urls", "errors", "replies"]
+    core = ["validation", "ai.jobs", "byoc.request", "media_urls", "errors", "replies"]
     code = (
         "import sys\n"
         + "".join(f"import lpgw.intake.{name}\n" for name in core)

@@ -2,14 +2,13 @@
 30 s live stream through it.
 
 `run` starts NATS and Valkey from their pip-installed binaries, the five services and two devnet
-orchestrators as supervised children, prints where everything answers (with an RTMP URL whose
-development stream key is kept in the data directory), and stops every child on Ctrl-C or
-SIGTERM (children also die with the launcher if it is killed outright).
+orchestrators as supervised children, prints where everything answers (with a development API
+key and an RTMP URL with a development stream key, both kept in the data directory), and stops
+every child on Ctrl-C or SIGTERM (children also die with the launcher if it is killed outright).
 """
 
 import argparse
 import json
-import secrets
 import signal
 import sys
 import tempfile
@@ -18,6 +17,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from lpgw.stack.devkeys import API_KEY_FILE, dev_api_key, dev_stream_key, kept_secret
 from lpgw.stack.process import StackError, Supervisor
 from lpgw.stack.publisher import PublishError, encode_test_pattern, publish
 from lpgw.stack.servers import start_nats, start_valkey
@@ -68,6 +68,7 @@ def _start(supervisor: Supervisor, settings: StackSettings, data: Path) -> Gatew
         session=settings.session_port,
         rtmp=settings.rtmp_port,
     )
+    api_key = dev_api_key(data, redis_url, settings.prefix)
     gateway = start_gateway(
         supervisor,
         nats_url=nats_url,
@@ -77,6 +78,7 @@ def _start(supervisor: Supervisor, settings: StackSettings, data: Path) -> Gatew
         ports=ports,
         orchestrators=list(orchestrators.values()),
         stream_keys={DEMO_STREAM: dev_stream_key(data)},
+        api_key=api_key,
     )
     gateway.orchestrators = orchestrators
     return gateway
@@ -87,6 +89,8 @@ def _announce(gateway: Gateway, data: Path, settings: StackSettings) -> None:
         "",
         "lpgw is running. Ctrl-C stops every process.",
         f"  AI API (intake)       {gateway.intake_url}",
+        f"  API key (dev)         {gateway.api_key}",
+        f"                        (kept in {data / API_KEY_FILE}; more with `lpgw-api-keys`)",
         f"  media (delivery)      {gateway.delivery_url}/stream/{{request}}/{{file}}",
         f"  payment-signer        {gateway.signer_url}",
         f"                        (its bearer token is in {gateway.signer_token_file})",
@@ -99,6 +103,7 @@ def _announce(gateway: Gateway, data: Path, settings: StackSettings) -> None:
         "",
         "Try it (or run `make demo`):",
         f"  curl -s {gateway.intake_url}/text-to-image -H 'Content-Type: application/json' \\",
+        f'       -H "Authorization: Bearer $(cat {data / API_KEY_FILE})" \\',
         f"       -d '{json.dumps(DEMO_REQUEST)}'",
         "",
         "Live video: publish with OBS or ffmpeg to (the key is development-only)",
@@ -113,20 +118,9 @@ def _announce(gateway: Gateway, data: Path, settings: StackSettings) -> None:
     print("\n".join(lines), flush=True)
 
 
-def dev_stream_key(data: Path) -> str:
-    """The development stream key of `make run`, made once and kept (mode 0600) in the data
-    directory so `make demo` can publish with it."""
-    path = data / "stream-key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(18))
-    return path.read_text().strip()
-
-
 def demo(url: str, settings: StackSettings) -> int:
     """An AI request, then a 30 s live test pattern published over RTMP."""
-    code = demo_ai(url)
+    code = demo_ai(url, kept_secret(settings.data_dir.resolve() / API_KEY_FILE))
     return code or demo_video(url, settings)
 
 
@@ -162,12 +156,16 @@ def demo_video(url: str, settings: StackSettings) -> int:
     return 0
 
 
-def demo_ai(url: str) -> int:
-    """Send one text-to-image request and say where the image is and who made it."""
+def demo_ai(url: str, api_key: str | None) -> int:
+    """Send one text-to-image request (with the development API key `make run` kept) and say
+    where the image is and who made it."""
+    headers = {"Content-Type": "application/json"}
+    if api_key is not None:
+        headers["Authorization"] = f"Bearer {api_key}"
     request = urllib.request.Request(
         f"{url}/text-to-image",
         data=json.dumps(DEMO_REQUEST).encode(),
-        headers={"Content-Type": "application/json"},
+        headers=headers,
         method="POST",
     )
     started = time.monotonic()
@@ -177,6 +175,8 @@ def demo_ai(url: str) -> int:
             orchestrator = response.headers.get("X-Orchestrator-Url", "(not reported)")
     except urllib.error.HTTPError as exc:
         print(f"the gateway answered {exc.code}: {exc.read().decode(errors='replace')}")
+        if exc.code == 401:
+            print("the API key comes from the data directory `make run` uses (STACK_DATA_DIR)")
         return 1
     except urllib.error.URLError as exc:
         print(f"cannot reach the gateway at {url} ({exc.reason}); is `make run` running?")

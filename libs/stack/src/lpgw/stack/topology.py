@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lpgw.stack.devkeys import new_api_key
 from lpgw.stack.ports import free_port
 from lpgw.stack.process import Supervisor
 from lpgw.stack.readiness import http_ok
@@ -55,6 +56,13 @@ class Gateway:
     rtmp_url: str = ""
     """`rtmp://host:port/live`; a publisher appends `/{stream key}`."""
     orchestrators: dict[str, str] = field(default_factory=dict)
+    api_key: str = field(default="", repr=False)
+    """An API key for the AI routes (`Authorization: Bearer {api_key}`)."""
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The header an application sends on the AI and BYOC routes."""
+        return {"Authorization": f"Bearer {self.api_key}"}
 
 
 def script(name: str) -> str:
@@ -83,10 +91,13 @@ def start_gateway(
     orchestrators: list[str],
     stream_keys: dict[str, str] | None = None,
     overrides: dict[str, dict[str, str]] | None = None,
+    api_key: str | None = None,
 ) -> Gateway:
     """Start the five services (signer first: the selector needs its signature) and wait until
     each answers /healthz. `stream_keys` maps stream ids to their RTMP keys (given to intake
-    hashed); `overrides` adds environment variables per service name."""
+    hashed); `overrides` adds environment variables per service name. Intake checks API keys
+    (`INTAKE_AI_AUTH=keys`): `Gateway.api_key` is `api_key` (a key the caller made, as
+    `make run` does) or else a new key made here in Redis under `prefix`."""
     overrides = overrides or {}
     signer_dir = data_dir / "signer"
     token_file = signer_dir / "token"
@@ -118,6 +129,7 @@ def start_gateway(
             "HTTP_PORT": str(ports.intake),
             "INTAKE_MEDIA_BASE_URL": delivery_url,
             "INTAKE_RTMP_PORT": str(ports.rtmp),
+            "INTAKE_AI_AUTH": "keys",
             "INTAKE_STREAM_KEYS": json.dumps(
                 {stream: hashed_key(key) for stream, key in (stream_keys or {}).items()}
             ),
@@ -140,6 +152,7 @@ def start_gateway(
             ready=http_ok(health[name]),
         )
     return Gateway(
+        api_key=api_key or new_api_key(redis_url, prefix, "lpgw-stack"),
         intake_url=f"http://{HOST}:{ports.intake}",
         delivery_url=delivery_url,
         signer_url=signer_url,

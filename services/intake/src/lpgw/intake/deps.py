@@ -9,10 +9,15 @@ from dataclasses import dataclass
 from typing import Annotated, cast
 
 from fastapi import Depends, Request
+from lpgw.bus.chunks import ChunkInbox
 from lpgw.bus.subjects import Names
+from lpgw.intake.access import Gate
+from lpgw.intake.ai.jobs import InputStore
 from lpgw.intake.settings import IntakeSettings
 from lpgw.intake.submission import Inbox, JobBus
 from lpgw.intake.video.assembly import VideoIntake
+from lpgw.state import Keys
+from redis.asyncio import Redis
 
 
 @dataclass(frozen=True)
@@ -20,7 +25,12 @@ class Intake:
     settings: IntakeSettings
     bus: JobBus
     inbox: Inbox
+    chunks: ChunkInbox
     names: Names
+    media: InputStore
+    redis: Redis
+    keys: Keys
+    gate: Gate
 
 
 async def _intake(request: Request) -> Intake:

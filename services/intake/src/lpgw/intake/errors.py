@@ -52,3 +52,29 @@ class ResultTimeout(IntakeError):
 
 def _dotted(loc: tuple[str | int, ...]) -> str:
     return ".".join(str(part) for part in loc) or "body"
+
+
+class UnsupportedBody(IntakeError):
+    """The body is not of the kind the route takes (JSON or multipart form)."""
+
+
+class FileRejected(IntakeError):
+    """A file part is missing (400), too large (413) or of a type the pipeline does not take
+    (415)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class UnreadableInput(IntakeError):
+    """An uploaded file cannot be read as what it claims to be, or cannot be used (audio
+    shorter than a second)."""
+
+
+class UnknownRequestId(IntakeError):
+    """An asynchronous result was asked for with an id intake never gave (or has forgotten)."""
+
+
+class InvalidJobRequest(IntakeError):
+    """The BYOC `Livepeer` header (or the route) is not a usable job."""

@@ -11,12 +11,17 @@ from typing import Any
 from lpgw.bus.events import JobResult
 from lpgw.intake.errors import (
     BodyTooLarge,
+    FileRejected,
     IntakeError,
+    InvalidJobRequest,
     InvalidRequest,
     MalformedJson,
     NoDefaultModel,
     QueueUnavailable,
     ResultTimeout,
+    UnknownRequestId,
+    UnreadableInput,
+    UnsupportedBody,
 )
 from lpgw.intake.media_urls import rehost_urls
 from lpgw.service.envelope import error_body
@@ -45,12 +50,12 @@ def reply_for_result(result: JobResult, media_base_url: str) -> Reply:
         headers = {ORCHESTRATOR_HEADER: result.orchestrator} if result.orchestrator else {}
         return Reply(200, rehost_urls(result.response, media_base_url), headers)
     error = result.error
-    if error is None or not _passes_through(error.status):
+    if error is None or not passes_through(error.status):
         return internal_error(result.job_id)
     return Reply(error.status, error_body(error.message))
 
 
-def _passes_through(status: int) -> bool:
+def passes_through(status: int) -> bool:
     return 400 <= status < 500 or status in _PASSED_THROUGH_5XX
 
 
@@ -59,8 +64,17 @@ def reply_for_error(exc: IntakeError, job_id: str) -> Reply:
         case InvalidRequest():
             items = [asdict(e) | {"loc": list(e.loc)} for e in exc.errors]
             return Reply(422, {"error": {"message": str(exc)}, "detail": items})
-        case MalformedJson() | NoDefaultModel():
+        case (
+            MalformedJson()
+            | NoDefaultModel()
+            | UnsupportedBody()
+            | UnreadableInput()
+            | UnknownRequestId()
+            | InvalidJobRequest()
+        ):
             return Reply(400, error_body(str(exc)))
+        case FileRejected():
+            return Reply(exc.status, error_body(str(exc)))
         case BodyTooLarge():
             return Reply(413, error_body(str(exc)))
         case QueueUnavailable():

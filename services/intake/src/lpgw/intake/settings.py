@@ -2,17 +2,19 @@
 VIDEO_RETENTION_S (shared with the services that keep video)."""
 
 import json
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
-from lpgw.intake.pipelines import REFERENCE_DEFAULT_MODELS
 from lpgw.intake.video.keys import KEY_HASH, STREAM_ID
+from lpgw.pipelines import DECLARED
 from lpgw.service.settings import ServiceSettings
 from lpgw.video.profiles import DEFAULT_LADDER, InvalidProfile, VideoProfile, presets
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 MIB = 1024 * 1024
+REFERENCE_DEFAULT_MODELS = {pipeline.name: pipeline.default_model for pipeline in DECLARED}
+"""The reference gateway's default model per pipeline (ai-api.md §3.11)."""
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -27,8 +29,18 @@ class IntakeSettings(ServiceSettings):
     intake_request_timeout_s: float = Field(
         default=120.0, gt=0, description="How long a request waits for its result (then 504)."
     )
-    intake_max_body_bytes: int = Field(
-        default=10 * MIB, gt=0, description="Largest accepted request body (larger: 413)."
+    intake_media_ttl_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Age at which uploaded inputs (images, audio, BYOC bodies) expire, used "
+        "only if intake creates the media stream before the session does; keep it equal to "
+        "SESSION_MEDIA_TTL_S.",
+    )
+    intake_byoc_max_body_bytes: int = Field(
+        default=64 * MIB,
+        gt=0,
+        description="Largest BYOC request body (larger: 413); each AI pipeline has its own "
+        "limit (README, lpgw.pipelines).",
     )
     intake_default_models: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: dict(REFERENCE_DEFAULT_MODELS),
@@ -172,6 +184,48 @@ class IntakeSettings(ServiceSettings):
         if urlsplit(self.intake_media_base_url).hostname in LOOPBACK_HOSTS:
             problems.append("INTAKE_MEDIA_BASE_URL must be the delivery service's public URL")
         return problems
+
+    # API access (issue 8, "keys at the door"; lpgw.intake.access) ------------------------------
+    intake_ai_auth: Literal["keys", "webhook", "none"] = Field(
+        default="keys",
+        description="Who may call the AI and BYOC routes: `keys` (`Authorization: Bearer <API "
+        "key>`, keys made with `lpgw-api-keys`), `webhook` (INTAKE_AI_AUTH_WEBHOOK_URL decides) "
+        "or `none` (open; development only, refused in prod).",
+    )
+    intake_ai_auth_webhook_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^#\s]*)?$",
+        description='With INTAKE_AI_AUTH=webhook: asked `POST {"url": request URL}` with the '
+        "request's `Authorization` header (the reference's `-authWebhookUrl`); 2xx admits (a "
+        "JSON `account` names the caller), another status is a 401, no answer a 503.",
+    )
+    intake_ai_auth_cache_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long the webhook's yes is reused for the same `Authorization` and URL "
+        "(0: ask every time); a refusal is never reused.",
+    )
+    intake_api_key_rate_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="Requests per minute per API key, across every replica, for keys made "
+        "without a rate of their own (0: unlimited); past it: 429 with `Retry-After`.",
+    )
+    intake_api_key_burst: int = Field(
+        default=20,
+        ge=1,
+        description="Requests an API key may send at once before its rate applies.",
+    )
+
+    @model_validator(mode="after")
+    def _ai_auth_complete(self) -> Self:
+        if self.intake_ai_auth == "webhook" and not self.intake_ai_auth_webhook_url:
+            raise ValueError("INTAKE_AI_AUTH=webhook needs INTAKE_AI_AUTH_WEBHOOK_URL")
+        if self.intake_ai_auth == "none" and self.lpgw_env == "prod":
+            raise ValueError("INTAKE_AI_AUTH=none (no access control) is refused in prod")
+        return self
+
+    # end of API access ---------------------------------------------------------------------
 
 
 def _json_object(value: Any) -> Any:

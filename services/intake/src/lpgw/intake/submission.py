@@ -17,6 +17,10 @@ class JobBus(Protocol):
 
     async def publish(self, subject: str, event: Event, msg_id: str | None = None) -> object: ...
 
+    async def last_stored(
+        self, stream: str, subject: str, model: type[JobResult]
+    ) -> JobResult | None: ...
+
 
 class Inbox(Protocol):
     """Where this process's results arrive (`lpgw.bus.ResultInbox` provides it)."""
@@ -41,10 +45,7 @@ async def submit(
     """
     inbox.expect(job.job_id)
     try:
-        try:
-            await bus.publish(names.ai_job(job.pipeline), job, msg_id=job.job_id)
-        except BusError as exc:
-            raise QueueUnavailable(str(exc)) from exc
+        await publish_job(bus, names, job)
         try:
             return await inbox.wait(job.job_id, timeout_s)
         except BusTimeout:
@@ -53,3 +54,11 @@ async def submit(
             raise QueueUnavailable(str(exc)) from exc
     finally:
         inbox.forget(job.job_id)
+
+
+async def publish_job(bus: JobBus, names: Names, job: AiJob) -> None:
+    """Store the job in JOBS (deduplicated by its id); QueueUnavailable when the bus cannot."""
+    try:
+        await bus.publish(names.ai_job(job.pipeline), job, msg_id=job.job_id)
+    except BusError as exc:
+        raise QueueUnavailable(str(exc)) from exc

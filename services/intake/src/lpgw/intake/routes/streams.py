@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from lpgw.intake.deps import VideoDep
-from lpgw.intake.schemas import HTTPError
+from lpgw.intake.openapi import HTTPError
 from lpgw.intake.video.errors import IngestUnavailable
 from lpgw.intake.video.keys import STREAM_ID
 from lpgw.intake.video.status import StreamList, StreamStatus, stream_status
