@@ -2,11 +2,13 @@
 
 The shared devnets start in parallel once per session with `--port 0`, are found through
 their ready lines, and are stopped at the end whatever the outcome. TLS clients trust the
-certificate the devnet presented first (trust on first use), as gateways must.
+certificate the devnet presented first (trust on first use), as gateways must. Paying tests
+build tickets as a payment-signer does with the `sender_params` and `payment` fixtures
+(importlib mode cannot import conftest, so helpers reach test modules as fixtures).
 """
 
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
 import grpc
@@ -14,6 +16,10 @@ import httpx
 import pytest
 from cryptography import x509
 from lpgw.devnet.launcher import RunningDevnet, start_fleet
+from lpgw.eth import PrivateKey
+from lpgw.pm import ExpirationParams, TicketParams, sign_tickets
+from lpgw.pm.encoding import uint
+from lpgw.wire.net import lp_rpc_pb2 as pb
 
 KEY_HEX = "11" * 32
 PRICED = (
@@ -135,3 +141,58 @@ async def http2(devnet: RunningDevnet) -> AsyncIterator[httpx.AsyncClient]:
     """HTTP/2 only: ALPN h2 over TLS, prior-knowledge h2c over plain."""
     async with http_client(devnet, http2=True) as opened:
         yield opened
+
+
+# --- the gateway side of a payment -----------------------------------------------------------
+
+
+def sender_params(info: pb.OrchestratorInfo) -> TicketParams:
+    """The params as the gateway reads them off the wire."""
+    wire = info.ticket_params
+    return TicketParams(
+        recipient=wire.recipient,
+        face_value=uint(wire.face_value),
+        win_prob=uint(wire.win_prob),
+        recipient_rand_hash=wire.recipient_rand_hash,
+        seed=uint(wire.seed),
+        expiration_block=uint(wire.expiration_block),
+        expiration_params=ExpirationParams(
+            wire.expiration_params.creation_round,
+            wire.expiration_params.creation_round_block_hash,
+        ),
+    )
+
+
+def payment(
+    info: pb.OrchestratorInfo,
+    key: PrivateKey,
+    nonces: range | list[int],
+    *,
+    signer: PrivateKey | None = None,
+) -> pb.Payment:
+    """Echo the params (fields 1-6, as go-livepeer) and sign one ticket per nonce."""
+    params = sender_params(info)
+    tickets = sign_tickets(signer or key, params, key.address, nonces)
+    echoed = pb.TicketParams()
+    echoed.CopyFrom(info.ticket_params)
+    echoed.ClearField("expiration_params")
+    return pb.Payment(
+        ticket_params=echoed,
+        sender=key.address,
+        expiration_params=info.ticket_params.expiration_params,
+        ticket_sender_params=[
+            pb.TicketSenderParams(sender_nonce=t.sender_nonce, sig=t.sig) for t in tickets
+        ],
+        expected_price=info.price_info,
+    )
+
+
+@pytest.fixture(name="sender_params")
+def sender_params_fixture() -> Callable[[pb.OrchestratorInfo], TicketParams]:
+    return sender_params
+
+
+@pytest.fixture(name="payment")
+def payment_fixture() -> Callable[..., pb.Payment]:
+    """payment(info, key, nonces, *, signer=None): the params echoed, one ticket per nonce."""
+    return payment

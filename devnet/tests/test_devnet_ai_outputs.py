@@ -12,6 +12,7 @@ import pytest
 from av.audio.frame import AudioFrame
 from av.video.frame import VideoFrame
 from lpgw.devnet.ai.audio_to_text import audio_duration_s, audio_to_text
+from lpgw.devnet.ai.captions import caption
 from lpgw.devnet.ai.errors import InvalidPrompt, InvalidSize, UnreadableAudio, UnreadableImage
 from lpgw.devnet.ai.image_files import image_size
 from lpgw.devnet.ai.image_to_image import image_to_image
@@ -22,7 +23,8 @@ from lpgw.devnet.ai.segment_anything import LOW_RES, segment_anything_2
 from lpgw.devnet.ai.text_to_speech import SAMPLE_RATE, speech_duration_s, text_to_speech
 from lpgw.devnet.ai.upscale import MAX_OUTPUT_SIDE, upscale
 from lpgw.devnet.errors import InvalidParameters
-from PIL import Image, ImageStat
+from lpgw.devnet.images import BLACK, WHITE, ink_for, render_png, scene
+from PIL import Image, ImageChops, ImageStat
 
 # --- real inputs, made here -------------------------------------------------------------------
 
@@ -89,6 +91,57 @@ def flac(seconds: float, rate: int = 16000) -> bytes:
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
     return out.getvalue()
+
+
+# --- text-to-image ------------------------------------------------------------------------------
+
+
+def test_text_to_image_writes_the_prompt_on_a_picture_of_the_requested_size() -> None:
+    image = open_png(render_png("a lighthouse at dawn", 7, 320, 96)).convert("RGB")
+
+    written = ImageChops.difference(image, scene("a lighthouse at dawn", 7, 320, 96)).getbbox()
+
+    assert image.size == (320, 96)
+    assert written is not None  # the caption is the only difference from the bare scene
+    left, top, right, bottom = written
+    assert left < 4 + 320 // 16 + 2 and top < 4 + 96 // 16 + 2  # from the top left
+    assert right - left > 60 and bottom - top < 96 // 2  # a line of text, not the picture
+
+
+def test_text_to_image_is_deterministic_and_an_empty_prompt_writes_nothing() -> None:
+    assert render_png("a fox", 3, 64, 48) == render_png("a fox", 3, 64, 48)
+    assert render_png("a fox", 3, 64, 48) != render_png("a fox", 4, 64, 48)
+    bare = open_png(render_png("", 3, 64, 48)).convert("RGB")
+    assert ImageChops.difference(bare, scene("", 3, 64, 48)).getbbox() is None
+
+
+def test_the_caption_is_the_text_and_wraps_to_the_width() -> None:
+    def written(text: str, width: int = 240) -> tuple[int, int, int, int]:
+        image = Image.new("RGB", (width, 120), WHITE)
+        caption(image, text, BLACK, b"\0\0")
+        box = ImageChops.difference(image, Image.new("RGB", (width, 120), WHITE)).getbbox()
+        assert box is not None
+        return box
+
+    short, long = written("hi"), written("hello there")
+    text = "one two three four five six"
+    one_line, wrapped = written(text), written(text, 120)  # same font size: 120 // 12
+    assert long[2] - long[0] > 2 * (short[2] - short[0])
+    assert wrapped[3] - wrapped[1] > 1.5 * (one_line[3] - one_line[1])
+
+
+@pytest.mark.parametrize(
+    ("background", "ink"),
+    [
+        pytest.param((250, 240, 230), BLACK, id="light"),
+        pytest.param((20, 30, 90), WHITE, id="dark"),
+        pytest.param((0, 255, 0), BLACK, id="bright green"),
+    ],
+)
+def test_the_caption_stands_out_from_the_background(
+    background: tuple[int, int, int], ink: tuple[int, int, int]
+) -> None:
+    assert ink_for(background)[0] == ink
 
 
 # --- image-to-image -----------------------------------------------------------------------------

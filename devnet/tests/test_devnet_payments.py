@@ -13,7 +13,7 @@ import httpx
 import pytest
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.eth import PrivateKey, to_checksum
-from lpgw.pm import ExpirationParams, TicketParams, sign_tickets
+from lpgw.pm import TicketParams
 from lpgw.pm.chain import DevnetChain, validate_params
 from lpgw.pm.encoding import minbytes, uint
 from lpgw.wire.capabilities import ai_discovery_capabilities, ai_job_capabilities
@@ -29,6 +29,9 @@ TICKET_EV = 1_000_000_000
 SIDE = 64
 UNITS = SIDE * SIDE
 BODY = {"model_id": TURBO, "prompt": "a harbour", "width": SIDE, "height": SIDE, "seed": 1}
+
+SenderParams = Callable[[pb.OrchestratorInfo], TicketParams]
+Pay = Callable[..., pb.Payment]
 
 
 # --- the gateway side ---------------------------------------------------------------------
@@ -49,47 +52,6 @@ async def get_info(
 
 async def job_info(devnet: RunningDevnet, key: PrivateKey) -> pb.OrchestratorInfo:
     return await get_info(devnet, key, ai_discovery_capabilities("text-to-image", TURBO))
-
-
-def sender_params(info: pb.OrchestratorInfo) -> TicketParams:
-    """The params as the gateway reads them off the wire."""
-    wire = info.ticket_params
-    return TicketParams(
-        recipient=wire.recipient,
-        face_value=uint(wire.face_value),
-        win_prob=uint(wire.win_prob),
-        recipient_rand_hash=wire.recipient_rand_hash,
-        seed=uint(wire.seed),
-        expiration_block=uint(wire.expiration_block),
-        expiration_params=ExpirationParams(
-            wire.expiration_params.creation_round,
-            wire.expiration_params.creation_round_block_hash,
-        ),
-    )
-
-
-def payment(
-    info: pb.OrchestratorInfo,
-    key: PrivateKey,
-    nonces: range | list[int],
-    *,
-    signer: PrivateKey | None = None,
-) -> pb.Payment:
-    """Echo the params (fields 1-6, as go-livepeer) and sign one ticket per nonce."""
-    params = sender_params(info)
-    tickets = sign_tickets(signer or key, params, key.address, nonces)
-    echoed = pb.TicketParams()
-    echoed.CopyFrom(info.ticket_params)
-    echoed.ClearField("expiration_params")
-    return pb.Payment(
-        ticket_params=echoed,
-        sender=key.address,
-        expiration_params=info.ticket_params.expiration_params,
-        ticket_sender_params=[
-            pb.TicketSenderParams(sender_nonce=t.sender_nonce, sig=t.sig) for t in tickets
-        ],
-        expected_price=info.price_info,
-    )
 
 
 def segment(info: pb.OrchestratorInfo, signer: PrivateKey | None) -> str:
@@ -133,7 +95,7 @@ def gateway() -> PrivateKey:
 
 
 async def test_get_orchestrator_issues_params_the_gateway_accepts(
-    paid: RunningDevnet, gateway: PrivateKey
+    paid: RunningDevnet, gateway: PrivateKey, sender_params: SenderParams
 ) -> None:
     chain = DevnetChain()
     info = await job_info(paid, gateway)
@@ -162,7 +124,11 @@ async def test_free_prices_and_off_chain_gateways_get_no_params(
 
 
 async def test_a_paid_request_is_credited_its_ev_and_debited_its_fee(
-    paid: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient
+    paid: RunningDevnet,
+    gateway: PrivateKey,
+    http: httpx.AsyncClient,
+    sender_params: SenderParams,
+    payment: Pay,
 ) -> None:
     info = await job_info(paid, gateway)
     ev = sender_params(info).ev
@@ -191,7 +157,7 @@ async def test_a_paid_request_is_credited_its_ev_and_debited_its_fee(
     ],
 )
 async def test_work_without_credit_is_refused(
-    paid: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient, paid_with: str
+    paid: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient, paid_with: str, payment: Pay
 ) -> None:
     info = await job_info(paid, gateway)
     sent = None if paid_with == "nothing" else payment(info, gateway, [])
@@ -203,7 +169,7 @@ async def test_work_without_credit_is_refused(
 
 
 async def test_a_reused_nonce_is_refused(
-    paid: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient
+    paid: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient, payment: Pay
 ) -> None:
     info = await job_info(paid, gateway)
     first = await generate(http, paid, payment(info, gateway, [1]), segment(info, gateway))
@@ -218,7 +184,7 @@ async def test_a_reused_nonce_is_refused(
 
 
 async def test_a_ticket_signed_by_another_key_is_refused(
-    paid: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient
+    paid: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient, payment: Pay
 ) -> None:
     info = await job_info(paid, gateway)
     forged = payment(info, gateway, [1], signer=PrivateKey.generate())
@@ -253,6 +219,7 @@ async def test_params_echoed_differently_fail_the_recipient_rand(
     gateway: PrivateKey,
     http: httpx.AsyncClient,
     change: Callable[[pb.Payment, PrivateKey], None],
+    payment: Pay,
 ) -> None:
     other = PrivateKey.generate()
     info = await job_info(paid, gateway)
@@ -267,7 +234,7 @@ async def test_params_echoed_differently_fail_the_recipient_rand(
 
 
 async def test_expired_params_are_refused(
-    fast_chain: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient
+    fast_chain: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient, payment: Pay
 ) -> None:
     info = await job_info(fast_chain, gateway)
     await asyncio.sleep(41 * 0.02 + 0.2)  # 40 blocks of 20 ms, and some
@@ -282,7 +249,7 @@ async def test_expired_params_are_refused(
     [pytest.param("another key", id="another key"), pytest.param("nobody", id="unsigned")],
 )
 async def test_segment_credentials_must_be_signed_by_the_sender(
-    paid: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient, signed_by: str
+    paid: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient, signed_by: str, payment: Pay
 ) -> None:
     info = await job_info(paid, gateway)
     signer = PrivateKey.generate() if signed_by == "another key" else None
@@ -317,7 +284,11 @@ async def top_up(
 
 
 async def test_payment_tops_up_the_bucket_and_returns_fresh_params(
-    paid: RunningDevnet, gateway: PrivateKey, http: httpx.AsyncClient
+    paid: RunningDevnet,
+    gateway: PrivateKey,
+    http: httpx.AsyncClient,
+    sender_params: SenderParams,
+    payment: Pay,
 ) -> None:
     info = await job_info(paid, gateway)
     ev = sender_params(info).ev
@@ -353,6 +324,7 @@ async def test_payment_refusals(
     http: httpx.AsyncClient,
     headers: dict[str, str],
     status: int,
+    payment: Pay,
 ) -> None:
     info = await job_info(paid, gateway)
     sent = {

@@ -82,3 +82,31 @@ def test_a_bad_key_is_not_echoed() -> None:
         load_settings(["--key-hex", "zz" * 32])
 
     assert "zz" not in str(refused.value)
+
+
+def test_byoc_flags_and_their_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEVNET_BYOC_CAPABILITIES", "a, b")
+    monkeypatch.setenv("DEVNET_ORCH_SECRET", "from-env")
+
+    from_env = load_settings([])
+    flags = load_settings(
+        [
+            *("--byoc-capability", "x", "--byoc-capability", "y", "--byoc-price", "2.5"),
+            *("--orch-secret", "s3cret", "--byoc-debit-interval-ms", "100"),
+        ]
+    )
+
+    assert from_env.byoc_capabilities == ["a", "b"]
+    assert flags.byoc_capabilities == ["x", "y"]
+    assert flags.byoc_price_per_second == Fraction(5, 2)
+    assert flags.orch_secret is not None and flags.orch_secret.get_secret_value() == "s3cret"
+    assert "s3cret" not in repr(flags)
+    assert flags.byoc_debit_interval_ms == 100
+    assert load_settings([]).byoc_capacity == 4
+
+
+def test_byoc_defaults_serve_nothing() -> None:
+    settings = load_settings([])
+
+    assert settings.byoc_capabilities == [] and settings.orch_secret is None
+    assert (settings.byoc_price, settings.byoc_debit_interval_ms) == (1000, 5000)

@@ -3,6 +3,7 @@ selector, session, payment-signer and delivery as separate processes, devnet orc
 the wire, tickets paid. One gateway serves the whole module (starting one takes seconds)."""
 
 import asyncio
+import base64
 import io
 import json
 import time
@@ -14,6 +15,10 @@ from typing import Any
 import av
 import httpx
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from livepeer_ai import Livepeer
+from livepeer_ai.models import errors
 from lpgw.apikeys import ApiKeyStore, Spend, parse_key
 from lpgw.pipelines import PIPELINES
 from lpgw.stack.process import Supervisor
@@ -25,6 +30,7 @@ pytestmark = pytest.mark.integration
 
 TIMEOUT = httpx.Timeout(90.0)
 TOKEN_DELAY_MS = 150
+CAPABILITY = "demo"
 
 
 def png(width: int, height: int) -> bytes:
@@ -60,7 +66,14 @@ def gateway(
             DevnetSpec(
                 "orch",
                 price=1,
-                flags=("--llm-token-delay-ms", str(TOKEN_DELAY_MS)),
+                flags=(
+                    "--llm-token-delay-ms",
+                    str(TOKEN_DELAY_MS),
+                    "--byoc-capability",
+                    CAPABILITY,
+                    "--byoc-capacity",
+                    "1",
+                ),
             ),
         )
         running = start_gateway(
@@ -71,6 +84,8 @@ def gateway(
             data_dir=root / "data",
             ports=Ports.free(),
             orchestrators=[orchestrator],
+            # the fuzzing below sends hundreds of requests with the one key
+            overrides={"intake": {"INTAKE_API_KEY_RATE_PER_MINUTE": "0"}},
         )
         running.orchestrators = {"orch": orchestrator}
         wait_until_selectable(running)
@@ -314,3 +329,258 @@ def test_spend_is_recorded_against_the_key(
     after = asyncio.run(spend_of(redis_url, ai_prefix, gateway.api_key))
     assert after.payments == before.payments + 1
     assert after.wei - before.wei == 128 * 128  # one wei per pixel
+
+
+# The livepeer-ai SDK, as an application written against a go-livepeer gateway uses it --------
+
+
+@pytest.fixture(scope="module")
+def sdk(gateway: Gateway) -> Livepeer:
+    return Livepeer(server_url=gateway.intake_url, http_bearer=gateway.api_key, timeout_ms=90_000)
+
+
+def sdk_file(name: str, content: bytes, content_type: str) -> dict[str, Any]:
+    return {"file_name": name, "content": content, "content_type": content_type}
+
+
+def test_sdk_text_to_image(sdk: Livepeer) -> None:
+    result = sdk.generate.text_to_image(request={"prompt": "a kite", "width": 64, "height": 64})
+    assert result.image_response is not None
+    image = result.image_response.images[0]
+    assert Image.open(io.BytesIO(fetch(image.url, "image/png"))).size == (64, 64)
+
+
+def test_sdk_image_to_image(sdk: Livepeer) -> None:
+    result = sdk.generate.image_to_image(
+        request={"prompt": "green", "image": sdk_file("a.png", png(48, 32), "image/png")}
+    )
+    assert result.image_response is not None
+    assert len(result.image_response.images) == 1
+
+
+def test_sdk_image_to_video(sdk: Livepeer) -> None:
+    result = sdk.generate.image_to_video(
+        request={"image": sdk_file("a.png", png(64, 64), "image/png"), "width": 64, "height": 64}
+    )
+    assert result.video_response is not None
+    fetch(result.video_response.images[0].url, "video/mp4")
+
+
+def test_sdk_upscale(sdk: Livepeer) -> None:
+    result = sdk.generate.upscale(
+        request={"prompt": "crisp", "image": sdk_file("a.png", png(32, 32), "image/png")}
+    )
+    assert result.image_response is not None
+    assert result.image_response.images[0].url.endswith(".png")
+
+
+def test_sdk_audio_to_text(sdk: Livepeer) -> None:
+    result = sdk.generate.audio_to_text(request={"audio": sdk_file("a.wav", wav(2.2), "audio/wav")})
+    assert result.text_response is not None
+    assert result.text_response.chunks
+
+
+def test_sdk_llm(sdk: Livepeer) -> None:
+    result = sdk.generate.llm(
+        request={"messages": [{"role": "user", "content": "hello"}], "max_tokens": 12}
+    )
+    assert result.llm_response is not None
+    assert result.llm_response.choices[0].message is not None
+
+
+def test_sdk_segment_anything_2(sdk: Livepeer) -> None:
+    result = sdk.generate.segment_anything2(
+        request={"image": sdk_file("a.png", png(32, 32), "image/png"), "box": "[1, 1, 20, 20]"}
+    )
+    assert result.masks_response is not None
+    assert result.masks_response.masks
+
+
+def test_sdk_image_to_text(sdk: Livepeer) -> None:
+    result = sdk.generate.image_to_text(
+        request={"image": sdk_file("a.png", png(32, 32), "image/png")}
+    )
+    assert result.image_to_text_response is not None
+    assert result.image_to_text_response.text
+
+
+def test_sdk_text_to_speech(sdk: Livepeer) -> None:
+    result = sdk.generate.text_to_speech(request={"text": "good morning"})
+    assert result.audio_response is not None
+    fetch(result.audio_response.audio.url, "audio/wav")
+
+
+def test_sdk_live_video_to_video_gets_an_error_it_can_read(sdk: Livepeer) -> None:
+    """The reference gateway does not serve this runner route to applications, nor do we: the
+    SDK still gets a JSON error it parses, not an HTML page."""
+    with pytest.raises(errors.SDKError) as raised:
+        sdk.generate.live_video_to_video(
+            request={"subscribe_url": "https://a/in", "publish_url": "https://a/out"}
+        )
+    assert raised.value.status_code == 404
+
+
+def test_sdk_reads_our_400(sdk: Livepeer) -> None:
+    with pytest.raises(errors.HTTPError) as raised:
+        sdk.generate.image_to_image(
+            request={"prompt": "p", "image": sdk_file("a.png", b"not an image", "image/png")}
+        )
+    assert "image" in raised.value.data.detail.msg
+
+
+def test_sdk_reads_our_422(sdk: Livepeer) -> None:
+    with pytest.raises(errors.HTTPValidationError) as raised:
+        sdk.generate.text_to_speech(request={"text": ""})
+    assert raised.value.data.detail
+    assert raised.value.data.detail[0].loc[-1] == "text"
+
+
+def test_sdk_with_a_wrong_key_gets_its_401_error(gateway: Gateway) -> None:
+    wrong = Livepeer(server_url=gateway.intake_url, http_bearer="lpgw_000000000000_wrong")
+    with pytest.raises(errors.HTTPError) as raised:
+        wrong.generate.text_to_image(request={"prompt": "x"})
+    assert "API key" in raised.value.data.detail.msg
+
+
+# BYOC: a job for the devnet's demo container, as an application sends it ---------------------
+
+
+def livepeer_header(capability: str = CAPABILITY, timeout_seconds: int = 30) -> str:
+    job = {
+        "request": "{}",
+        "parameters": "{}",
+        "capability": capability,
+        "timeout_seconds": timeout_seconds,
+    }
+    return base64.b64encode(json.dumps(job).encode()).decode()
+
+
+def byoc(gateway: Gateway, route: str, body: bytes, **headers: str) -> httpx.Response:
+    return httpx.post(
+        f"{gateway.intake_url}/process/request/{route}",
+        content=body,
+        headers={**gateway.auth, "Livepeer": livepeer_header(), **headers},
+        timeout=TIMEOUT,
+    )
+
+
+def test_byoc_job_is_signed_paid_forwarded_and_answered(gateway: Gateway) -> None:
+    response = byoc(
+        gateway, "echo", b'{"hello": "container"}', **{"Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"hello": "container"}
+    assert response.headers["content-type"].startswith("application/json")
+    assert json.loads(response.headers["x-metadata"])["route"] == "echo"
+    assert response.headers["x-orchestrator-url"] == gateway.orchestrators["orch"]
+    assert int(response.headers["livepeer-balance"]) >= 0
+
+
+def test_byoc_stream_reaches_the_client_as_the_container_writes_it(gateway: Gateway) -> None:
+    body = json.dumps({"prompt": "one two three four five six", "delay_ms": 150}).encode()
+    arrivals: list[tuple[float, str]] = []
+    started = time.monotonic()
+    with httpx.stream(
+        "POST",
+        f"{gateway.intake_url}/process/request/stream",
+        content=body,
+        headers={**gateway.auth, "Livepeer": livepeer_header()},
+        timeout=TIMEOUT,
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                arrivals.append((time.monotonic() - started, line.removeprefix("data: ")))
+    assert arrivals[-1][1] == "[DONE]"
+    assert "balance" in json.loads(arrivals[-2][1])
+    words = [json.loads(data)["token"] for _, data in arrivals[:-2]]
+    assert words == ["one", "two", "three", "four", "five", "six"]
+    assert arrivals[5][0] - arrivals[0][0] >= 4 * 0.150
+
+
+def test_byoc_client_hanging_up_frees_the_container(gateway: Gateway) -> None:
+    """The devnet's demo capability takes one job at a time: a job started after a client hung
+    up on a long stream only runs if the gateway closed that stream's orchestrator call."""
+    body = json.dumps({"prompt": "tick", "max_tokens": 400, "delay_ms": 100}).encode()
+    with httpx.stream(
+        "POST",
+        f"{gateway.intake_url}/process/request/stream",
+        content=body,
+        headers={**gateway.auth, "Livepeer": livepeer_header()},
+        timeout=TIMEOUT,
+    ) as response:
+        lines = response.iter_lines()
+        assert next(line for line in lines if line.startswith("data: "))
+    deadline = time.monotonic() + 15
+    while True:
+        echoed = byoc(gateway, "echo", b"again")
+        if echoed.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert echoed.status_code == 200, echoed.text
+    assert echoed.content == b"again"
+
+
+def test_byoc_every_orchestrator_failing_is_an_error_with_reasons(gateway: Gateway) -> None:
+    response = byoc(gateway, "fail", b"{}")
+    assert response.status_code == 503
+    message = response.json()["detail"]["msg"]
+    assert gateway.orchestrators["orch"] in message and "500" in message
+
+
+def test_byoc_capability_nobody_offers(gateway: Gateway) -> None:
+    response = httpx.post(
+        f"{gateway.intake_url}/process/request/echo",
+        content=b"{}",
+        headers={**gateway.auth, "Livepeer": livepeer_header(capability="nobody-has-it")},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 503
+    assert "nobody-has-it" in response.json()["error"]["message"]
+
+
+def test_byoc_needs_a_key_and_a_job_header(gateway: Gateway) -> None:
+    url = f"{gateway.intake_url}/process/request/echo"
+    assert httpx.post(url, content=b"{}", timeout=TIMEOUT).status_code == 401
+    missing = httpx.post(url, content=b"{}", headers=gateway.auth, timeout=TIMEOUT)
+    assert missing.status_code == 400
+    assert "Livepeer" in missing.json()["error"]["message"]
+
+
+# Every intake route against its own OpenAPI schema: whatever hypothesis makes of it --------
+
+NO_ORCHESTRATOR = "no orchestrator available for "
+"""A model nobody offers is a 503 by design (it may be offered at the next probe): not a crash."""
+
+
+def test_no_route_answers_5xx_to_anything_its_schema_allows(gateway: Gateway) -> None:
+    """Hypothesis makes requests from intake's own `/openapi.json` for every operation; none
+    may get a 5xx (but the no-orchestrator 503), and every error carries the envelope."""
+    schema = schemathesis.openapi.from_url(f"{gateway.intake_url}/openapi.json")
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert {op.path for op in operations} >= {p.path for p in PIPELINES.values()}
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=25,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            phases=[Phase.explicit, Phase.generate],
+            database=None,
+        )
+        def fuzz(case: Any) -> None:
+            response = case.call(headers=gateway.auth, timeout=60)
+            where = (case.method, case.path, response.status_code, response.text[:300])
+            if response.status_code == 503:
+                assert NO_ORCHESTRATOR in response.text, where
+                return
+            assert response.status_code < 500, where
+            declared = response.headers.get("content-type") or ""
+            content_type = declared[0] if isinstance(declared, list) else declared
+            is_json = content_type.startswith("application/json")
+            if response.status_code >= 400 and is_json:  # HTTP push answers text, as the reference
+                assert response.json()["error"]["message"], where
+
+        fuzz()

@@ -26,8 +26,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lpgw-devnet",
         description=(
-            "A test Livepeer orchestrator serving transcoding and every batch AI pipeline "
-            "(gRPC + HTTP, one port)."
+            "A test Livepeer orchestrator serving transcoding, every batch AI pipeline and "
+            "BYOC (gRPC + HTTP, one port)."
         ),
         argument_default=argparse.SUPPRESS,
     )
@@ -96,6 +96,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sender-deposit", type=int, help="every sender's deposit in wei (1e18)")
     p.add_argument("--sender-reserve", type=int, help="every sender's reserve in wei (1e18)")
     p.add_argument("--block-time-s", type=float, help="seconds per devnet L1 block (12)")
+    p.add_argument(
+        "--orch-secret", help="secret of /capability/register (DEVNET_ORCH_SECRET; unset: refused)"
+    )
+    p.add_argument(
+        "--byoc-capability",
+        action="append",
+        metavar="NAME",
+        help="a BYOC capability the built-in demo worker serves, repeatable",
+    )
+    p.add_argument("--byoc-price", help="demo capabilities' price, wei per second (1000)")
+    p.add_argument("--byoc-capacity", type=int, help="concurrent jobs per demo capability (4)")
+    p.add_argument("--byoc-worker-token", help="bearer token the demo worker requires")
+    p.add_argument("--byoc-token-delay-ms", type=int, help="pause between demo stream tokens (20)")
+    p.add_argument(
+        "--byoc-debit-interval-ms",
+        type=int,
+        help="streamed BYOC answers are debited 5 s of price this often (5000)",
+    )
     return p
 
 
@@ -108,4 +126,7 @@ def load_settings(argv: Sequence[str] | None = None) -> DevnetSettings:
     listed = overrides.pop("pipeline_models", None)
     if listed is not None:
         overrides["pipeline_models"] = dict(listed)
+    names = overrides.pop("byoc_capability", None)
+    if names is not None:
+        overrides["byoc_capabilities"] = ",".join(names)
     return DevnetSettings(**overrides)

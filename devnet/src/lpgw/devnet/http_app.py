@@ -3,6 +3,19 @@
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from lpgw.devnet.byoc.errors import (
+    InsufficientJobBalance,
+    InvalidAuthorization,
+    JobCredentialsRefused,
+    MalformedJobDetails,
+    MissingCapability,
+    MissingEthAddress,
+    NoCapacity,
+    PriceUnavailable,
+    RegistrationRefused,
+    TicketParamsUnavailable,
+)
+from lpgw.devnet.byoc.routes import byoc_routes
 from lpgw.devnet.errors import (
     DevnetError,
     InjectedFailure,
@@ -26,6 +39,7 @@ from lpgw.devnet.transcoding.errors import (
 from lpgw.devnet.transcoding.segment import AdmittedSegment, SegmentHeaders, Segments
 from lpgw.pipelines import PIPELINES, Pipeline
 from lpgw.pm import ReceiveError
+from lpgw.wire.byoc import ByocError
 from lpgw.wire.errors import MalformedPayment, MalformedSegment, SegmentCredentialError, WireError
 from lpgw.wire.headers import AUTHORIZATION_HEADER, PAYMENT_HEADER, SEGMENT_HEADER
 from lpgw.wire.transcoding import UnsupportedProfile
@@ -56,6 +70,17 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (InsufficientCapacity, 503),
     (InjectedFailure, 500),
     (InternalError, 500),
+    (MissingEthAddress, 400),
+    (MissingCapability, 400),
+    (PriceUnavailable, 503),
+    (TicketParamsUnavailable, 400),
+    (JobCredentialsRefused, 400),
+    (NoCapacity, 503),
+    (InsufficientJobBalance, 400),
+    (MalformedJobDetails, 400),
+    (InvalidAuthorization, 400),
+    (RegistrationRefused, 400),
+    (ByocError, 400),
 )
 
 
@@ -167,5 +192,6 @@ def http_app(node: Node) -> Starlette:
             Route("/ledger", get_ledger, methods=["GET"]),
             Route("/stream/{request_id}/{file:path}", get_stream, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *byoc_routes(node, error_response),
         ]
     )

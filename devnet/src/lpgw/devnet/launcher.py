@@ -33,6 +33,8 @@ class RunningDevnet:
     address: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    byoc_worker_url: str | None = None
+    """The built-in demo worker's URL, when `--byoc-capability` started one."""
 
     @property
     def tls(self) -> bool:
@@ -83,6 +85,7 @@ class PendingDevnet:
             address=event["address"],
             process=self.process,
             log_path=self.log_path,
+            byoc_worker_url=event.get("byoc_worker"),
         )
 
 

@@ -72,6 +72,12 @@ class Ledger:
         entry.touched = self.clock()
         return entry
 
+    def balance(self, sender: bytes, bucket: str) -> Fraction:
+        """A bucket's balance without touching it; 0 when there is none."""
+        self._expire_idle()
+        entry = self.buckets.get((sender, bucket))
+        return Fraction(0) if entry is None else entry.balance
+
     def fixed_price(self, sender: bytes, bucket: str) -> Price | None:
         self._expire_idle()
         entry = self.buckets.get((sender, bucket))

@@ -1,11 +1,12 @@
 """The devnet orchestrator's state for one run: identity, tokens, prices, slots, results,
-transcoding."""
+transcoding, BYOC capabilities."""
 
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lpgw.devnet.auth_tokens import AuthTokens
+from lpgw.devnet.byoc.registry import CapabilityRegistry
 from lpgw.devnet.capabilities import offered
 from lpgw.devnet.capacity import ModelSlots
 from lpgw.devnet.faults import Faults
@@ -41,6 +42,9 @@ class Node:
     transcoding: TranscodingService
     llm_token_delay_s: float = 0.0
     version: str = VERSION
+    byoc: CapabilityRegistry = field(default_factory=CapabilityRegistry)
+    orch_secret: str | None = field(default=None, repr=False)
+    byoc_debit_interval_s: float = 5.0
 
     def capabilities(self) -> pb.Capabilities:
         """What the devnet serves right now, with free slots as model capacity."""
@@ -107,4 +111,8 @@ def build_node(settings: DevnetSettings, service_uri: str, key: PrivateKey) -> N
         max_image_side=settings.max_image_side,
         transcoding=transcoding(settings),
         llm_token_delay_s=settings.llm_token_delay_ms / 1000,
+        orch_secret=(
+            None if settings.orch_secret is None else settings.orch_secret.get_secret_value()
+        ),
+        byoc_debit_interval_s=settings.byoc_debit_interval_ms / 1000,
     )

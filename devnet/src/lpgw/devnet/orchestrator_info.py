@@ -1,7 +1,8 @@
 """The OrchestratorInfo the devnet hands out: in GetOrchestrator and in `POST /payment` results.
 
 With capabilities the price is the sum for what was asked (wire.md §6.4); without, the
-transcoding price and the full price list (§5.1 step 4). When payments are on, ticket params
+transcoding price and the full price list (§5.1 step 4), BYOC capabilities as capability 37
+with their name as constraint (§3.2). When payments are on, ticket params
 bound to the sender and that price ride along (payments.md §3.3).
 """
 
@@ -37,6 +38,7 @@ def orchestrator_info(
     )
     if capabilities is None:
         info.capabilities_prices.extend(node.prices.listed())
+        info.capabilities_prices.extend(node.byoc.listed_prices())
     if node.payments is not None:
         params = node.payments.ticket_params(sender, price)
         if params is not None:

@@ -12,7 +12,7 @@ from fractions import Fraction
 from lpgw.devnet.ledger import Ledger
 from lpgw.devnet.ticket_wire import address, payment_from_pb, ticket_params_pb
 from lpgw.eth import to_checksum
-from lpgw.pm import PaymentOutcome, Price, Recipient
+from lpgw.pm import Payment, PaymentOutcome, Price, ReceiveError, Recipient
 from lpgw.pm.chain import ChainView, issue_context, recipient_view
 from lpgw.pm.receiving import check_balance, process_payment
 from lpgw.pm.recipient import new_seed
@@ -79,12 +79,7 @@ class Payments:
         converted = payment_from_pb(payment)
         sender = address(payment.sender)
         async with self.ledger.lock(sender, bucket):
-            view = recipient_view(self.chain, sender=sender, recipient=self.recipient.address)
-            outcome = process_payment(self.recipient, converted, view, self.ledger.seen)
-            balance = self.ledger.record(
-                sender, bucket, len(converted.tickets), outcome, view.latest_l1_block
-            )
-            _log_payment(sender, bucket, len(converted.tickets), outcome)
+            outcome, balance = self._process(converted, sender, bucket)
             if outcome.error is not None:
                 raise outcome.error
             quoted = Price(Fraction(0) if quote is None else quote)
@@ -93,7 +88,33 @@ class Payments:
         bound = outcome.price if converted.ticket_params is not None else None
         return Charge(sender=sender, bucket=bucket, price=quoted if bound is None else bound)
 
-    async def debit(self, charge: Charge, units: int) -> None:
+    async def credit(self, payment: pb.Payment, bucket: str) -> ReceiveError | None:
+        """Process `payment` into (its sender, `bucket`) and hand back its refusal instead of
+        raising it: BYOC logs a refused payment and goes on (wire.md §7.6). Raises
+        PaymentRejected only for ticket data it cannot read at all."""
+        converted = payment_from_pb(payment)
+        sender = address(payment.sender)
+        async with self.ledger.lock(sender, bucket):
+            outcome, _ = self._process(converted, sender, bucket)
+        return outcome.error
+
+    def _process(
+        self, converted: Payment, sender: bytes, bucket: str
+    ) -> tuple[PaymentOutcome, Fraction]:
+        """lpgw.pm's ProcessPayment, recorded (a refused payment keeps its earlier credit)."""
+        view = recipient_view(self.chain, sender=sender, recipient=self.recipient.address)
+        outcome = process_payment(self.recipient, converted, view, self.ledger.seen)
+        balance = self.ledger.record(
+            sender, bucket, len(converted.tickets), outcome, view.latest_l1_block
+        )
+        _log_payment(sender, bucket, len(converted.tickets), outcome)
+        return outcome, balance
+
+    def balance(self, sender: bytes, bucket: str) -> Fraction:
+        """The bucket's balance now, 0 when it has none; reading does not keep it alive."""
+        return self.ledger.balance(address(sender), bucket)
+
+    async def debit(self, charge: Charge, units: int | Fraction) -> None:
         async with self.ledger.lock(charge.sender, charge.bucket):
             self.ledger.debit(charge.sender, charge.bucket, charge.price.fee(units))
 

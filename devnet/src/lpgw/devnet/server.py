@@ -17,6 +17,7 @@ from hypercorn.asyncio import serve as hypercorn_serve
 from hypercorn.config import Config
 from hypercorn.typing import ASGIFramework
 from lpgw.devnet import certificates
+from lpgw.devnet.byoc.demo import DemoWorker
 from lpgw.devnet.grpc_unary import GrpcApp
 from lpgw.devnet.http_app import http_app
 from lpgw.devnet.multiplexer import Multiplexer
@@ -63,6 +64,9 @@ async def serve(settings: DevnetSettings, stop: asyncio.Event, announce: Announc
     port = int(listener.getsockname()[1])
     uri = service_uri("http" if settings.plain else "https", settings.uri_host, port)
     node = build_node(settings, uri, node_key(settings))
+    worker = DemoWorker.bind(settings)
+    if worker is not None:
+        worker.register(node.byoc, settings)
     app = Multiplexer(GrpcApp(OrchestratorService(node).methods()), http_app(node))
     with tempfile.TemporaryDirectory(prefix="lpgw-devnet-") as directory:
         tls = None
@@ -71,17 +75,21 @@ async def serve(settings: DevnetSettings, stop: asyncio.Event, announce: Announc
             certificate_pem, key_pem = certificates.self_signed(settings.uri_host, now)
             tls = certificates.write(Path(directory), certificate_pem, key_pem)
         config = _config(listener, tls)
-        announce(
-            {
-                "event": "devnet_ready",
-                "url": uri,
-                "address": node.key.checksum_address,
-                "port": port,
-                "payments": node.payments is not None,
-            }
-        )
+        ready: dict[str, object] = {
+            "event": "devnet_ready",
+            "url": uri,
+            "address": node.key.checksum_address,
+            "port": port,
+            "payments": node.payments is not None,
+        }
+        if worker is not None:
+            ready["byoc_worker"] = worker.url
+        announce(ready)
         # Starlette's ASGI types and hypercorn's describe the same protocol in different words.
+        served = [hypercorn_serve(cast(ASGIFramework, app), config, shutdown_trigger=stop.wait)]
+        if worker is not None:
+            served.append(worker.serve(stop))
         try:
-            await hypercorn_serve(cast(ASGIFramework, app), config, shutdown_trigger=stop.wait)
+            await asyncio.gather(*served)
         finally:
             node.transcoding.close()

@@ -132,12 +132,48 @@ class DevnetSettings(BaseSettings):
         gt=0,
         description="Seconds per L1 block of the devnet chain; change only to test expiry.",
     )
+    orch_secret: SecretStr | None = Field(
+        None,
+        description=(
+            "Secret workers send as `Authorization` to `/capability/register` and "
+            "`/capability/unregister` (`-orchSecret`); unset refuses every registration."
+        ),
+    )
+    byoc_capabilities: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="BYOC capabilities the built-in demo worker serves (comma-separated).",
+    )
+    byoc_price: Decimal = Field(
+        Decimal(1000), ge=0, description="Price of the demo worker's capabilities, wei per second."
+    )
+    byoc_capacity: int = Field(4, ge=0, description="Concurrent jobs per demo BYOC capability.")
+    byoc_worker_token: SecretStr | None = Field(
+        None, description="Bearer token the demo worker requires and is registered with."
+    )
+    byoc_token_delay_ms: int = Field(
+        20, ge=0, description="Pause between the demo worker's streamed tokens."
+    )
+    byoc_debit_interval_ms: int = Field(
+        5000,
+        ge=1,
+        description=(
+            "How often a streamed BYOC answer is debited 5 s of its price (the reference's "
+            "5 s); lower only to speed up tests."
+        ),
+    )
 
     @field_validator("models", mode="before")
     @classmethod
     def _split_models(cls, value: object) -> object:
         if isinstance(value, str):
             return [model.strip() for model in value.split(",") if model.strip()]
+        return value
+
+    @field_validator("byoc_capabilities", mode="before")
+    @classmethod
+    def _split_capabilities(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
         return value
 
     @field_validator("pipeline_models")
@@ -181,6 +217,10 @@ class DevnetSettings(BaseSettings):
     def model_price(self, model: str) -> Fraction:
         """Wei per unit for `model` as an exact rational."""
         return Fraction(self.model_prices.get(model, self.price)) / self.pixels_per_unit
+
+    @property
+    def byoc_price_per_second(self) -> Fraction:
+        return Fraction(self.byoc_price)
 
     @property
     def transcoding_price_per_unit(self) -> Fraction:

@@ -6,10 +6,11 @@ keeps the input's pixels, blends a colour drawn from (prompt, seed) over them in
 which input, prompt and seed made an image. Image *n* uses seed + *n*, as text-to-image does.
 """
 
+from lpgw.devnet.ai.captions import caption
 from lpgw.devnet.ai.errors import InvalidSize
 from lpgw.devnet.ai.image_files import png_bytes, read_image
 from lpgw.devnet.ai.material import derive
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 MAX_SIDE = 2048
 MAX_IMAGES = 8
@@ -47,42 +48,5 @@ def _transform(base: Image.Image, prompt: str, seed: int, amount: float) -> Imag
     raw = derive("image-to-image", prompt, seed, size=5)
     tint = Image.new("RGB", base.size, (raw[0], raw[1], raw[2]))
     out = Image.blend(base, tint, amount)
-    _caption(out, prompt, ink=(255 - raw[0], 255 - raw[1], 255 - raw[2]), shift=raw[3:5])
+    caption(out, prompt, ink=(255 - raw[0], 255 - raw[1], 255 - raw[2]), shift=raw[3:5])
     return out
-
-
-def _caption(image: Image.Image, text: str, ink: tuple[int, int, int], shift: bytes) -> None:
-    """The prompt, wrapped to the picture's width, at a place the seed moves a little."""
-    if not text.strip():
-        return
-    width, height = image.size
-    font = ImageFont.load_default(size=max(8, min(width, height) // 12))
-    draw = ImageDraw.Draw(image)
-    lines = _wrap(draw, text, font, max(width - 8, 1))
-    line_height = round(font.getbbox("Ag")[3]) + 2
-    x = 4 + shift[0] % max(width // 16, 1)
-    y = 4 + shift[1] % max(height // 16, 1)
-    for n, line in enumerate(lines):
-        if y + n * line_height > height:
-            break
-        draw.text((x, y + n * line_height), line, fill=ink, font=font)
-
-
-def _wrap(
-    draw: ImageDraw.ImageDraw,
-    text: str,
-    font: ImageFont.FreeTypeFont | ImageFont.ImageFont,
-    width: int,
-) -> list[str]:
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        candidate = f"{line} {word}" if line else word
-        if line and draw.textlength(candidate, font=font) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = candidate
-    if line:
-        lines.append(line)
-    return lines

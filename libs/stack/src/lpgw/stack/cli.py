@@ -27,6 +27,10 @@ from lpgw.stack.topology import DevnetSpec, Gateway, Ports, start_devnet, start_
 DEMO_STREAM = "demo"
 DEMO_SECONDS = 30
 DEMO_REQUEST = {"prompt": "a lighthouse on a cliff at dawn", "width": 512, "height": 512, "seed": 7}
+DEMO_CAPABILITY = "demo"
+"""The BYOC capability the devnets' built-in demo container registers (routes /echo, /stream,
+/sleep, /fail)."""
+BYOC_FLAGS = ("--byoc-capability", DEMO_CAPABILITY)
 
 
 def run(settings: StackSettings) -> int:
@@ -56,8 +60,12 @@ def _start(supervisor: Supervisor, settings: StackSettings, data: Path) -> Gatew
     nats_url = start_nats(supervisor, data / "nats", port=settings.nats_port)
     redis_url = start_valkey(supervisor, data / "valkey", port=settings.redis_port)
     devnets = [
-        DevnetSpec("devnet-a", settings.devnet_a_price, port=settings.devnet_a_port),
-        DevnetSpec("devnet-b", settings.devnet_b_price, port=settings.devnet_b_port),
+        DevnetSpec(
+            "devnet-a", settings.devnet_a_price, port=settings.devnet_a_port, flags=BYOC_FLAGS
+        ),
+        DevnetSpec(
+            "devnet-b", settings.devnet_b_price, port=settings.devnet_b_port, flags=BYOC_FLAGS
+        ),
     ]
     orchestrators = {spec.name: start_devnet(supervisor, spec) for spec in devnets}
     ports = Ports(
@@ -105,6 +113,9 @@ def _announce(gateway: Gateway, data: Path, settings: StackSettings) -> None:
         f"  curl -s {gateway.intake_url}/text-to-image -H 'Content-Type: application/json' \\",
         f'       -H "Authorization: Bearer $(cat {data / API_KEY_FILE})" \\',
         f"       -d '{json.dumps(DEMO_REQUEST)}'",
+        f"BYOC: capability `{DEMO_CAPABILITY}` (the devnets' demo container), e.g. POST "
+        f"{gateway.intake_url}/process/request/echo",
+        '  with the `Livepeer` header; README, "The AI API", has the curl line',
         "",
         "Live video: publish with OBS or ffmpeg to (the key is development-only)",
         f"  {gateway.rtmp_url}/{dev_stream_key(data)}",

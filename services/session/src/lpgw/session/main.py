@@ -15,11 +15,14 @@ from fractions import Fraction
 import aiohttp
 from lpgw.blobs import BlobStore
 from lpgw.bus import AiJob, Bus, Names, connect_until_stopped
+from lpgw.eth import to_checksum
 from lpgw.service.health import Readiness
 from lpgw.service.observability import health_routes, observed
 from lpgw.service.runner import run_service, serve_http
 from lpgw.service.settings import load_settings
 from lpgw.session.ai_worker import AiWorker, new_http_client
+from lpgw.session.byoc.paying import ByocPayments
+from lpgw.session.byoc.runner import ByocRunner
 from lpgw.session.candidates import CandidateCache
 from lpgw.session.jobs import JobLimits, JobRunner
 from lpgw.session.orchestrator_info import OrchestratorInfos
@@ -34,9 +37,11 @@ from lpgw.session.video.segment_call import SegmentCaller
 from lpgw.session.video.selection import transcoder_ask
 from lpgw.session.video.stream_worker import VideoDeps, VideoLimits
 from lpgw.signer_client import GatewayIdentity, bearer_token, fetch_identity
+from lpgw.signer_client.byoc import SignerJobs
 from lpgw.signer_client.sessions import SignerSessions, signer_http
 from lpgw.state import Keys, connect
 from lpgw.video.streams import VideoStreams
+from lpgw.wire.byoc import eth_address_header
 from lpgw.wire.client import OrchestratorClient
 from starlette.applications import Starlette
 
@@ -87,10 +92,23 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
                 OutcomeReporter(bus) as outcomes,
                 _video(settings, bus, client, to_signer, token, identity, outcomes, stop),
             ):
+                signer = SignerSessions(to_signer, settings.signer_url, token)
+                byoc = ByocRunner(
+                    bus=bus,
+                    http=client,
+                    inputs=media,
+                    jobs=SignerJobs(to_signer, settings.signer_url, token)
+                    if settings.signer_url
+                    else None,
+                    payments=ByocPayments(signer if settings.signer_url else None),
+                    eth_address=_eth_address(identity),
+                    outcomes=outcomes,
+                )
                 runner = JobRunner(
                     bus=bus,
                     attempt=attempt,
                     inputs=media,
+                    byoc=byoc,
                     outcomes=outcomes,
                     limits=JobLimits(
                         max_attempts=settings.session_max_attempts,
@@ -177,6 +195,13 @@ async def _video(
         await running
         await closer.wait()
         await redis.aclose()
+
+
+def _eth_address(identity: GatewayIdentity) -> str:
+    """The `Livepeer-Eth-Address` header of BYOC token requests (empty off-chain)."""
+    if not identity.address:
+        return ""
+    return eth_address_header(to_checksum(identity.address), identity.sig)
 
 
 def main() -> None:
