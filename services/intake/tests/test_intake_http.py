@@ -10,10 +10,12 @@ import pytest
 from lpgw.bus import AiJob, Bus, JobError, JobResult, Received
 from lpgw.intake.app import create_app
 from lpgw.intake.settings import IntakeSettings
+from lpgw.pipelines import by_path
 
 pytestmark = pytest.mark.integration
 
 MEDIA_BASE = "https://media.example"
+LIMIT = by_path("/text-to-image").max_request_bytes
 Respond = Callable[[AiJob], JobResult]
 
 
@@ -24,6 +26,7 @@ def settings_for(nats_url: str, prefix: str, **overrides: object) -> IntakeSetti
         "intake_media_base_url": MEDIA_BASE,
         "intake_request_timeout_s": 10.0,
         "intake_rtmp_port": 0,
+        "intake_ai_auth": "none",
         **overrides,
     }
     return IntakeSettings.model_validate(values)
@@ -89,10 +92,15 @@ async def test_result_images_point_at_delivery(bus: Bus, nats_url: str, prefix: 
     }
     assert job.model_id == "stabilityai/sdxl-turbo"
     assert job.request == {
-        "prompt": "a cat",
         "model_id": "stabilityai/sdxl-turbo",
+        "loras": "",
+        "prompt": "a cat",
         "height": 512,
         "width": 512,
+        "guidance_scale": 7.5,
+        "negative_prompt": "",
+        "safety_check": True,
+        "num_inference_steps": 50,
         "num_images_per_prompt": 2,
     }
 
@@ -160,15 +168,17 @@ async def test_bus_down_is_a_503(nats_url: str, prefix: str, bus: Bus) -> None:
         pytest.param(b'{"height": 512}', 422, "body.prompt: Field required", id="missing prompt"),
         pytest.param(b'{"prompt": "a", "width": 500}', 422, "body.width", id="odd width"),
         pytest.param(
-            json.dumps({"prompt": "x" * 2048}).encode(), 413, "larger than 1024", id="huge body"
+            json.dumps({"prompt": "x" * LIMIT}).encode(),
+            413,
+            f"larger than {LIMIT} bytes",
+            id="huge body",
         ),
     ],
 )
 async def test_bad_requests_never_reach_the_bus(
     bus: Bus, nats_url: str, prefix: str, content: bytes, status: int, message: str
 ) -> None:
-    settings = settings_for(nats_url, prefix, intake_max_body_bytes=1024)
-    async with intake(settings) as (client, _):
+    async with intake(settings_for(nats_url, prefix)) as (client, _):
         response = await client.post(
             "/text-to-image", content=content, headers={"content-type": "application/json"}
         )
@@ -182,18 +192,19 @@ async def test_bad_requests_never_reach_the_bus(
 async def test_streamed_body_is_cut_at_the_limit(nats_url: str, prefix: str, bus: Bus) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         yield b'{"prompt": "'
-        for _ in range(64):
-            yield b"x" * 64
+        for _ in range(LIMIT // 65536 + 1):
+            yield b"x" * 65536
 
-    settings = settings_for(nats_url, prefix, intake_max_body_bytes=1024)
-    async with intake(settings) as (client, _):
+    async with intake(settings_for(nats_url, prefix)) as (client, _):
         response = await client.post("/text-to-image", content=chunks())
     assert response.status_code == 413
+    info = await bus.js.stream_info(bus.names.jobs_stream)
+    assert info.state.messages == 0
 
 
 async def test_schema_violations_list_the_fields(nats_url: str, prefix: str, bus: Bus) -> None:
     async with intake(settings_for(nats_url, prefix)) as (client, _):
-        response = await client.post("/text-to-image", json={"prompt": "", "height": 4096})
+        response = await client.post("/text-to-image", json={"height": 4096})
     assert response.status_code == 422
     assert [item["loc"] for item in response.json()["detail"]] == [
         ["body", "prompt"],

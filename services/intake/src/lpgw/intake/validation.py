@@ -24,9 +24,10 @@ def parse_params(schema: type[Params], body: bytes) -> Params:
         raise InvalidRequest(field_errors(exc)) from None
 
 
-def field_errors(exc: ValidationError) -> list[FieldError]:
-    """Pydantic errors as `HTTPValidationError` items, located under `body` like FastAPI's."""
+def field_errors(exc: ValidationError, where: str = "body") -> list[FieldError]:
+    """Pydantic errors as `HTTPValidationError` items, located under `body` (or `query`) like
+    FastAPI's."""
     return [
-        FieldError(loc=("body", *error["loc"]), msg=error["msg"], type=error["type"])
+        FieldError(loc=(where, *error["loc"]), msg=error["msg"], type=error["type"])
         for error in exc.errors(include_url=False, include_context=False, include_input=False)
     ]

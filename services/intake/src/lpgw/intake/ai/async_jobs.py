@@ -34,6 +34,14 @@ async def remember(redis: Redis, keys: Keys, job_id: str) -> None:
         raise QueueUnavailable(f"cannot record the request: {type(exc).__name__}") from exc
 
 
+async def forget(redis: Redis, keys: Keys, job_id: str) -> None:
+    """The job was never published: its id must not answer "processing" (best effort)."""
+    try:
+        await redis.delete(keys.ai_async_job(job_id))
+    except RedisError:
+        return
+
+
 async def poll(
     redis: Redis, keys: Keys, bus: JobBus, names: Names, job_id: str, media_base_url: str
 ) -> Reply:

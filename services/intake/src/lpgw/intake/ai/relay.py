@@ -2,10 +2,10 @@
 its chunks arrive (`lpgw.bus.chunks`).
 
 The answer starts when its first chunk arrives, with the status and headers that chunk
-carries; if the job's result comes first, the job failed before anything was produced and the
-client gets an ordinary error reply. The stream ends when the result has come and every chunk
-it counts has been relayed. When the client goes away, the worker is told (it stops the
-orchestrator's work and, for BYOC, the payment).
+carries; if the job's result comes first and counts no chunk, the job failed before anything
+was produced and the client gets an ordinary error reply. The stream ends when the result has
+come and every chunk it counts has been relayed. When the client goes away, the worker is told
+(it stops the orchestrator's work and, for BYOC, the payment).
 """
 
 import asyncio
@@ -68,6 +68,8 @@ class StreamedJob:
             await publish_job(self._bus, self._names, self._job)
             self._result = asyncio.create_task(self._inbox.wait(self._job.job_id, self._timeout_s))
             first = await self._next_chunk()
+            if isinstance(first, JobResult) and first.chunks > 0:
+                first = await self._overtaken(first)
         except BaseException:
             await self.close()
             raise
@@ -100,6 +102,19 @@ class StreamedJob:
         if getting in done:
             return getting.result()
         return self._finished()
+
+    async def _overtaken(self, result: JobResult) -> Chunk | JobResult:
+        """The result came before the first chunk it counts (core NATS may deliver chunks
+        after the stored result): the answer's beginning, if it comes soon, else the result."""
+        try:
+            async with asyncio.timeout(STRAGGLER_WAIT_S):
+                while True:
+                    chunk = await self._queue.get()
+                    if chunk.delivery == result.delivery:
+                        return chunk
+        except TimeoutError:
+            log.warning("stream_chunks_lost", extra={"missing": result.chunks})
+            return result
 
     def _finished(self) -> JobResult:
         assert self._result is not None

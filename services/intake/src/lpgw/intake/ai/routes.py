@@ -15,19 +15,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from lpgw.intake import metrics
 from lpgw.intake.access import AccessError, reply_for_access_error
-from lpgw.intake.ai.async_jobs import ASYNC_INBOX, poll, remember
+from lpgw.intake.ai.async_jobs import ASYNC_INBOX, forget, poll, remember
 from lpgw.intake.ai.decoding import decode_body
 from lpgw.intake.ai.facts import measure
 from lpgw.intake.ai.jobs import forwarded_request, new_job_id, pipeline_job, store_inputs
 from lpgw.intake.ai.relay import answer_streamed
 from lpgw.intake.body import read_body
 from lpgw.intake.deps import Intake, IntakeDep
-from lpgw.intake.errors import IntakeError, InvalidRequest, UnreadableInput
+from lpgw.intake.errors import IntakeError, InvalidRequest, QueueUnavailable, UnreadableInput
 from lpgw.intake.openapi import error_responses, request_body
 from lpgw.intake.replies import Reply, reply_for_error, reply_for_result
 from lpgw.intake.responses import json_reply
 from lpgw.intake.submission import publish_job, submit
-from lpgw.intake.validation import field_errors
+from lpgw.intake.validation import field_errors, parse_params
 from lpgw.pipelines import DECLARED, AsyncResultRequest, Pipeline
 from lpgw.pipelines.errors import InputFactsMissing, InputRejected
 from lpgw.service.logs import bind_log_context, get_logger
@@ -60,7 +60,10 @@ def router() -> APIRouter:
                     methods=[method],
                     summary=f"The result of an asynchronous {pipeline.path} request",
                     operation_id=f"{pipeline.name}-result-{method.lower()}",
-                    responses=error_responses(),
+                    response_model=pipeline.async_result.status,
+                    response_model_exclude_none=True,
+                    responses={202: {"model": pipeline.async_result.status}, **error_responses()},
+                    openapi_extra=_poll_openapi(method),
                 )
     return routes
 
@@ -114,7 +117,11 @@ async def _answer(
         )
         if wants_async:
             await remember(intake.redis, intake.keys, job_id)
-            await publish_job(intake.bus, intake.names, job)
+            try:
+                await publish_job(intake.bus, intake.names, job)
+            except QueueUnavailable:
+                await forget(intake.redis, intake.keys, job_id)
+                raise
             return json_reply(Reply(202, {"request_id": job_id}))
         if stream:
             return await answer_streamed(
@@ -169,11 +176,28 @@ def _result_endpoint() -> Endpoint:
 
 async def _polled_id(request: Request) -> str:
     """`?request_id=` (GET), or a JSON body `{"request_id": …}` (POST, as the reference)."""
+    if request.method != "GET":
+        return parse_params(
+            AsyncResultRequest, await read_body(request, POLL_BODY_BYTES)
+        ).request_id
     try:
-        if request.method == "GET":
-            polled = AsyncResultRequest.model_validate(dict(request.query_params))
-        else:
-            polled = AsyncResultRequest.model_validate_json(await read_body(request, 4096))
+        return AsyncResultRequest.model_validate(dict(request.query_params)).request_id
     except ValidationError as exc:
-        raise InvalidRequest(field_errors(exc)) from None
-    return polled.request_id
+        raise InvalidRequest(field_errors(exc, where="query")) from None
+
+
+POLL_BODY_BYTES = 4096
+"""`{"request_id": "…"}` with room to spare."""
+
+
+def _poll_openapi(method: str) -> dict[str, Any]:
+    """The poll's input as the OpenAPI document shows it: a query parameter or a JSON body."""
+    schema = {"type": "string", "minLength": 1}
+    if method == "GET":
+        return {
+            "parameters": [
+                {"name": "request_id", "in": "query", "required": True, "schema": schema}
+            ]
+        }
+    body = {"type": "object", "required": ["request_id"], "properties": {"request_id": schema}}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": body}}}}
