@@ -36,7 +36,7 @@ from lpgw.session.byoc.paying import ByocPayments, JobPayment
 from lpgw.session.inputs import InputLost, InputReader, read_inputs
 from lpgw.session.outcomes import OutcomeReporter
 from lpgw.signer_client.byoc import SignerJobs
-from lpgw.signer_client.errors import PaymentError, SignerUnavailable
+from lpgw.signer_client.errors import JobNotSigned, PaymentError, SignerUnavailable
 from lpgw.wire.byoc import JobRequest
 from lpgw.wire.headers import (
     BALANCE_HEADER,
@@ -138,7 +138,10 @@ class ByocRunner:
         if not offers:
             return _failed(job, 503, _no_offer(spec, urls, trail))
         assert self._jobs is not None
-        signed = await self._jobs.sign_job(spec.request, spec.parameters)
+        try:
+            signed = await self._jobs.sign_job(spec.request, spec.parameters)
+        except JobNotSigned as exc:  # the job's own text; SignerUnavailable is redelivered
+            return _failed(job, 400, f"the job cannot be signed: {exc.message}")
         header = JobRequest(
             id=job.job_id,
             request=spec.request,
@@ -204,12 +207,13 @@ class ByocRunner:
             headers["Content-Type"] = spec.content_type
         timeout = aiohttp.ClientTimeout(total=spec.timeout_seconds + REQUEST_MARGIN_S, connect=3.0)
         started = time.monotonic()
-        sent = False
+        # Only a connection never made means the payment never left; any later failure (a
+        # timeout, the client leaving) finds the orchestrator charging the seconds it ran.
+        sent = True
         try:
             async with self._http.post(
                 url, data=body, headers=headers, timeout=timeout, allow_redirects=False
             ) as response:
-                sent = True
                 if response.status >= 500:
                     text = (await response.content.read(512)).decode(errors="replace")
                     raise _Failed(f"{response.status}: {text.strip()}")
@@ -224,6 +228,7 @@ class ByocRunner:
                     await sender.send(data)
                 return response.status
         except aiohttp.ClientConnectorError as exc:
+            sent = False
             raise _Failed(f"unreachable: {type(exc).__name__}") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             if sender.started:  # half an answer is out: nobody else can finish it
