@@ -148,7 +148,8 @@ class AiWorker:
                 async for line in response.content:
                     event += line
                     if len(event) > MAX_EVENT_BYTES:
-                        raise InvalidResponse(f"an event is larger than {MAX_EVENT_BYTES} bytes")
+                        too_large = StreamBroken if relayed else InvalidResponse
+                        raise too_large(f"an event is larger than {MAX_EVENT_BYTES} bytes")
                     if line.strip():
                         continue
                     if event.strip():

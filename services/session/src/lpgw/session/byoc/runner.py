@@ -96,7 +96,7 @@ class ByocRunner:
         spec = job.byoc
         assert spec is not None
         if self._jobs is None:
-            return _failed(job, 503, "BYOC jobs need the payment signer (SESSION_SIGNER_URL)")
+            return _failed(job, 503, "BYOC jobs need the payment signer (SIGNER_URL)")
         try:
             files = await read_inputs(job, self._inputs)
         except InputLost as exc:
