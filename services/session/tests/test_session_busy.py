@@ -7,37 +7,22 @@ room. The selector is a stub responder; outcomes are read back from the OUTCOMES
 """
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
-from lpgw.blobs import BlobStore
-from lpgw.bus import Bus
-from lpgw.bus.codec import decode
-from lpgw.bus.events import (
-    AiJob,
-    Candidate,
-    JobResult,
-    Outcome,
-    Outcomes,
-    SelectionReply,
-    SelectionRequest,
-)
+from lpgw.bus.events import AiJob, JobResult, Outcome
 from lpgw.devnet.launcher import RunningDevnet, start_devnet
-from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
-from lpgw.session.orchestrator_info import OrchestratorInfos
-from lpgw.session.outcomes import OutcomeReporter
-from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.payments import OffChainPayments
-from lpgw.signer_client import OFF_CHAIN
-from lpgw.wire.client import OrchestratorClient
+from lpgw.session.keepalive import Progress
 
 pytestmark = pytest.mark.integration
 
 MODEL = "stabilityai/sdxl-turbo"
-INBOX = "intake3"
 HOLD_MS = 800
+
+# conftest's fixtures
+MakeRunner = Callable[..., JobRunner]
+PublishedOutcomes = Callable[[], Awaitable[list[Outcome]]]
 
 
 @pytest.fixture(scope="module")
@@ -51,127 +36,47 @@ def full(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDevnet]:
         started.stop()
 
 
-def t2i_job(job_id: str) -> AiJob:
-    now = time.time()
-    return AiJob(
-        inbox=INBOX,
-        job_id=job_id,
-        pipeline="text-to-image",
-        model_id=MODEL,
-        request={"prompt": "a lighthouse", "width": 64, "height": 64, "model_id": MODEL},
-        units=64 * 64,
-        submitted_at=now,
-        deadline=now + 30,
-    )
+def limits(max_busy: int) -> JobLimits:
+    return JobLimits(max_attempts=3, keepalive_s=1, max_busy=max_busy)
 
 
-class Delivery:
-    attempt = 1
-
-    async def in_progress(self) -> None:
-        return None
+TwoAtOnce = Callable[[JobRunner], Awaitable[dict[str, JobResult]]]
 
 
 @pytest.fixture
-async def offered(bus: Bus) -> AsyncIterator[list[str]]:
-    """The URLs the stub selector offers, in order (set in place)."""
-    urls: list[str] = []
+def two_at_once(
+    t2i_job: Callable[..., AiJob],
+    delivery: Callable[..., Progress],
+    result_of: Callable[[str], Awaitable[JobResult]],
+) -> TwoAtOnce:
+    """two_at_once(runner): two 64×64 jobs sent together (of which `full` can serve one);
+    their results by job id."""
 
-    async def answer(request: SelectionRequest) -> SelectionReply:
-        chosen = [u for u in urls if u not in request.exclude][: request.limit]
-        return SelectionReply(
-            candidates=[
-                Candidate(
-                    url=u, address="", price_per_unit=0, pixels_per_unit=1, latency_ms=1, score=1
-                )
-                for u in chosen
-            ]
-        )
+    async def send(runner: JobRunner) -> dict[str, JobResult]:
+        jobs = [t2i_job(j, deadline_s=30, height=64) for j in ("b1", "b2")]
+        await asyncio.gather(*(runner.handle(job, delivery()) for job in jobs))
+        return {j: await result_of(j) for j in ("b1", "b2")}
 
-    sub = await bus.serve(bus.names.select, bus.names.selector_queue, SelectionRequest, answer)
-    try:
-        yield urls
-    finally:
-        await sub.unsubscribe()
-
-
-@pytest.fixture
-async def reporter(bus: Bus) -> AsyncIterator[OutcomeReporter]:
-    """Publishes outcomes when `published_outcomes` flushes it."""
-    async with OutcomeReporter(bus, interval_s=3600) as started:
-        yield started
-
-
-MakeRunner = Callable[[int], JobRunner]
-
-
-@pytest.fixture
-async def make_runner(bus: Bus, reporter: OutcomeReporter) -> AsyncIterator[MakeRunner]:
-    """make_runner(max_busy): a job runner with that limit (one connection pool for all)."""
-    async with new_http_client() as http:
-        media = await BlobStore.open(bus.nc, bus.names, ttl_s=600)
-
-        def make(max_busy: int) -> JobRunner:
-            return JobRunner(
-                bus=bus,
-                attempt=PaidAttempt(
-                    infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
-                    payments=OffChainPayments(),
-                    worker=AiWorker(http, max_response_bytes=1 << 20),
-                    media=media,
-                    attempt_timeout_s=20,
-                ),
-                inputs=media,
-                outcomes=reporter,
-                limits=JobLimits(max_attempts=3, keepalive_s=1, max_busy=max_busy),
-            )
-
-        yield make
-
-
-async def result_of(bus: Bus, job_id: str) -> JobResult:
-    return await bus.wait_for(
-        bus.names.result(INBOX, job_id), JobResult, timeout=5, stream=bus.names.results_stream
-    )
-
-
-async def published_outcomes(bus: Bus, reporter: OutcomeReporter) -> list[Outcome]:
-    """Every Outcome in the OUTCOMES stream, in order."""
-    await reporter.flush()
-    stream = bus.names.outcomes_stream
-    state = (await bus.js.stream_info(stream)).state
-    found: list[Outcome] = []
-    if not state.messages:
-        return found
-    for seq in range(state.first_seq, state.last_seq + 1):
-        raw = await bus.js.get_msg(stream, seq)
-        found.extend(decode(Outcomes, raw.data or b"", raw.headers).outcomes)
-    return found
-
-
-async def two_at_once(runner: JobRunner, bus: Bus) -> dict[str, JobResult]:
-    """Two jobs sent together (of which `full` can serve one); their results by job id."""
-    await asyncio.gather(*(runner.handle(t2i_job(j), Delivery()) for j in ("b1", "b2")))
-    return {j: await result_of(bus, j) for j in ("b1", "b2")}
+    return send
 
 
 async def test_a_full_orchestrator_costs_no_attempt_and_the_job_runs_elsewhere(
     make_runner: MakeRunner,
-    bus: Bus,
+    two_at_once: TwoAtOnce,
     full: RunningDevnet,
     devnet: RunningDevnet,
     offered: list[str],
-    reporter: OutcomeReporter,
+    published_outcomes: PublishedOutcomes,
 ) -> None:
     offered[:] = [full.url, devnet.url]
 
-    results = await two_at_once(make_runner(8), bus)
+    results = await two_at_once(make_runner(limits=limits(8)))
 
     assert all(r.ok and r.attempts == 1 for r in results.values()), results
     by_orchestrator = {r.orchestrator: j for j, r in results.items()}
     assert set(by_orchestrator) == {full.url, devnet.url}, "one on each"
     moved = by_orchestrator[devnet.url]
-    outcomes = await published_outcomes(bus, reporter)
+    outcomes = await published_outcomes()
     assert sorted((o.job_id, o.orchestrator, o.ok, o.error_kind, o.counts) for o in outcomes) == (
         sorted(
             [
@@ -192,18 +97,18 @@ async def test_a_full_orchestrator_costs_no_attempt_and_the_job_runs_elsewhere(
 )
 async def test_a_job_that_finds_only_full_orchestrators_is_a_503(
     make_runner: MakeRunner,
-    bus: Bus,
+    two_at_once: TwoAtOnce,
     full: RunningDevnet,
     devnet: RunningDevnet,
     offered: list[str],
-    reporter: OutcomeReporter,
+    published_outcomes: PublishedOutcomes,
     max_busy: int,
     with_room: bool,
 ) -> None:
     # the same full orchestrator under two names (a trailing slash), then one with room
     offered[:] = [full.url, full.url + "/", *([devnet.url] if with_room else [])]
 
-    results = await two_at_once(make_runner(max_busy), bus)
+    results = await two_at_once(make_runner(limits=limits(max_busy)))
 
     [served] = [j for j, r in results.items() if r.ok]
     [refused] = [j for j, r in results.items() if not r.ok]
@@ -215,7 +120,7 @@ async def test_a_job_that_finds_only_full_orchestrators_is_a_503(
         f"no orchestrator available for text-to-image/{MODEL}",
     )
     assert results[refused].attempts == 0
-    outcomes = await published_outcomes(bus, reporter)
+    outcomes = await published_outcomes()
     assert [(o.orchestrator, o.error_kind, o.counts) for o in outcomes if o.job_id == refused] == [
         (full.url, "busy", False),
         (full.url + "/", "busy", False),

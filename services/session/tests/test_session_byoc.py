@@ -27,29 +27,15 @@ import pytest_asyncio
 from lpgw.blobs import BlobStore
 from lpgw.bus import Bus, Names
 from lpgw.bus.chunks import Chunk, ChunkInbox
-from lpgw.bus.codec import decode
-from lpgw.bus.events import (
-    AiJob,
-    BlobRef,
-    ByocSpec,
-    JobResult,
-    OrchestratorList,
-    OrchestratorListRequest,
-    OrchestratorSummary,
-    Outcome,
-    Outcomes,
-)
+from lpgw.bus.events import AiJob, BlobRef, ByocSpec, JobResult, Outcome
 from lpgw.devnet.launcher import RunningDevnet, start_fleet
 from lpgw.eth import to_checksum
-from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.byoc.paying import ByocPayments
 from lpgw.session.byoc.runner import ByocRunner
 from lpgw.session.jobs import JobLimits, JobRunner
-from lpgw.session.orchestrator_info import OrchestratorInfos
+from lpgw.session.keepalive import Progress
 from lpgw.session.outcomes import OutcomeReporter
-from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.payments import OffChainPayments
-from lpgw.signer_client import OFF_CHAIN, fetch_identity
+from lpgw.signer_client import fetch_identity
 from lpgw.signer_client.byoc import SignerJobs
 from lpgw.signer_client.sessions import SignerSessions, signer_http
 from lpgw.stack.ports import free_port
@@ -58,7 +44,6 @@ from lpgw.stack.readiness import http_ok
 from lpgw.stack.topology import script
 from lpgw.state import Keys, connect
 from lpgw.wire.byoc import JobToken, eth_address_header
-from lpgw.wire.client import OrchestratorClient
 from lpgw.wire.headers import CAPABILITY_HEADER, ETH_ADDRESS_HEADER
 from nats.js.errors import NotFoundError
 
@@ -168,7 +153,6 @@ def free(fleet: dict[str, RunningDevnet]) -> RunningDevnet:
 class Gateway:
     runner: JobRunner
     media: BlobStore
-    reporter: OutcomeReporter
     http: aiohttp.ClientSession
     eth_address: str
     """Our `Livepeer-Eth-Address` header."""
@@ -177,32 +161,15 @@ class Gateway:
 
 
 @pytest.fixture
-async def listed(bus: Bus) -> AsyncIterator[list[str]]:
-    """The orchestrators the stub selector lists (set in place)."""
-    urls: list[str] = []
-
-    async def answer(_: OrchestratorListRequest) -> OrchestratorList:
-        return OrchestratorList(
-            orchestrators=[OrchestratorSummary(url=u, address="", capabilities=[]) for u in urls]
-        )
-
-    sub = await bus.serve(
-        bus.names.orchestrator_list, bus.names.selector_queue, OrchestratorListRequest, answer
-    )
-    try:
-        yield urls
-    finally:
-        await sub.unsubscribe()
-
-
-@pytest.fixture
-async def gateway(bus: Bus, signer: Signer) -> AsyncIterator[Gateway]:
-    media = await BlobStore.open(bus.nc, bus.names, ttl_s=600)
-    async with (
-        new_http_client() as http,
-        signer_http() as to_signer,
-        OutcomeReporter(bus, interval_s=3600) as reporter,
-    ):
+async def gateway(
+    make_runner: Callable[..., JobRunner],
+    bus: Bus,
+    http: aiohttp.ClientSession,
+    media: BlobStore,
+    reporter: OutcomeReporter,
+    signer: Signer,
+) -> AsyncIterator[Gateway]:
+    async with signer_http() as to_signer:
         identity = await fetch_identity(to_signer, signer.url, signer.token, asyncio.Event())
         assert identity is not None
         sender = to_checksum(identity.address)
@@ -216,39 +183,8 @@ async def gateway(bus: Bus, signer: Signer) -> AsyncIterator[Gateway]:
             eth_address=eth_address,
             outcomes=reporter,
         )
-        runner = JobRunner(
-            bus=bus,
-            attempt=PaidAttempt(
-                infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
-                payments=OffChainPayments(),
-                worker=AiWorker(http, max_response_bytes=1 << 20),
-                media=media,
-                attempt_timeout_s=20,
-            ),
-            inputs=media,
-            byoc=byoc,
-            outcomes=reporter,
-            limits=JobLimits(keepalive_s=1, max_deliver=MAX_DELIVER),
-        )
-        yield Gateway(runner, media, reporter, http, eth_address, sender)
-
-
-@pytest.fixture
-async def inbox(bus: Bus) -> AsyncIterator[ChunkInbox]:
-    opened = ChunkInbox(bus, INBOX)
-    await opened.start()
-    try:
-        yield opened
-    finally:
-        await opened.close()
-
-
-class Delivery:
-    def __init__(self, attempt: int = 1) -> None:
-        self.attempt = attempt
-
-    async def in_progress(self) -> None:
-        return None
+        runner = make_runner(byoc=byoc, limits=JobLimits(keepalive_s=1, max_deliver=MAX_DELIVER))
+        yield Gateway(runner, media, http, eth_address, sender)
 
 
 async def byoc_job(
@@ -320,36 +256,28 @@ class Arrivals:
         self._task.cancel()
 
 
-async def result_of(bus: Bus, job_id: str) -> JobResult:
-    return await bus.wait_for(
-        bus.names.result(INBOX, job_id), JobResult, timeout=5, stream=bus.names.results_stream
-    )
+Answered = Callable[[AiJob], Awaitable[tuple[JobResult, list[Chunk]]]]
 
 
-async def answered(
-    gateway: Gateway, inbox: ChunkInbox, bus: Bus, job: AiJob
-) -> tuple[JobResult, list[Chunk]]:
-    """Handle `job`; its result and every chunk the result counts."""
-    arrivals = Arrivals(inbox.expect(job.job_id))
-    try:
-        await gateway.runner.handle(job, Delivery())
-        result = await result_of(bus, job.job_id)
-        return result, list(await arrivals.until(result.chunks))
-    finally:
-        arrivals.stop()
+@pytest.fixture
+def answered(
+    gateway: Gateway,
+    inbox: ChunkInbox,
+    delivery: Callable[..., Progress],
+    result_of: Callable[[str], Awaitable[JobResult]],
+) -> Answered:
+    """answered(job): handle `job`; its result and every chunk the result counts."""
 
+    async def handle(job: AiJob) -> tuple[JobResult, list[Chunk]]:
+        arrivals = Arrivals(inbox.expect(job.job_id))
+        try:
+            await gateway.runner.handle(job, delivery())
+            result = await result_of(job.job_id)
+            return result, list(await arrivals.until(result.chunks))
+        finally:
+            arrivals.stop()
 
-async def published_outcomes(bus: Bus, reporter: OutcomeReporter) -> list[Outcome]:
-    await reporter.flush()
-    stream = bus.names.outcomes_stream
-    state = (await bus.js.stream_info(stream)).state
-    found: list[Outcome] = []
-    if not state.messages:
-        return found
-    for seq in range(state.first_seq, state.last_seq + 1):
-        raw = await bus.js.get_msg(stream, seq)
-        found.extend(decode(Outcomes, raw.data or b"", raw.headers).outcomes)
-    return found
+    return handle
 
 
 # --- what the orchestrator and the signer hold --------------------------------------------------
@@ -378,17 +306,26 @@ async def account(gateway: Gateway, devnet: RunningDevnet) -> Account:
     )
 
 
-async def signer_credit(
-    gateway: Gateway, devnet: RunningDevnet, signer: Signer, redis_url: str, bucket: str
-) -> Fraction:
-    """The signer's credit with `devnet` for `bucket`, as it keeps it in Redis."""
-    recipient = (await ledger(gateway.http, devnet))["recipient"].lower()
-    redis = await connect(redis_url)
-    try:
-        amount = await redis.hget(Keys(signer.prefix).credit(recipient, bucket), "c")
-    finally:
-        await redis.aclose()
-    return Fraction(amount.decode() if isinstance(amount, bytes) else amount or "0")
+SignerCredit = Callable[[str], Awaitable[Fraction]]
+
+
+@pytest.fixture
+def signer_credit(
+    gateway: Gateway, paid: RunningDevnet, signer: Signer, redis_url: str
+) -> SignerCredit:
+    """signer_credit(bucket): the signer's credit with `paid` for `bucket`, as it keeps it in
+    Redis."""
+
+    async def credit(bucket: str) -> Fraction:
+        recipient = (await ledger(gateway.http, paid))["recipient"].lower()
+        redis = await connect(redis_url)
+        try:
+            amount = await redis.hget(Keys(signer.prefix).credit(recipient, bucket), "c")
+        finally:
+            await redis.aclose()
+        return Fraction(amount.decode() if isinstance(amount, bytes) else amount or "0")
+
+    return credit
 
 
 async def eventually(check: Callable[[], Awaitable[object]], timeout_s: float) -> None:
@@ -410,14 +347,12 @@ async def free_slots(gateway: Gateway, devnet: RunningDevnet, capability: str) -
 
 
 async def test_an_echo_job_relays_the_head_and_the_body(
-    gateway: Gateway, inbox: ChunkInbox, bus: Bus, paid: RunningDevnet, listed: list[str]
+    gateway: Gateway, paid: RunningDevnet, offered: list[str], answered: Answered
 ) -> None:
-    listed[:] = [paid.url]
+    offered[:] = [paid.url]
     body = json.dumps({"hello": "world", "n": list(range(50))}).encode()
 
-    result, chunks = await answered(
-        gateway, inbox, bus, await byoc_job(gateway.media, "echo1", "echo", body)
-    )
+    result, chunks = await answered(await byoc_job(gateway.media, "echo1", "echo", body))
 
     assert result.ok and result.error is None
     assert (result.orchestrator, result.attempts, result.delivery) == (paid.url, 1, 1)
@@ -439,15 +374,13 @@ async def test_an_echo_job_relays_the_head_and_the_body(
 
 
 async def test_a_stream_job_relays_its_events_in_order_as_they_come(
-    gateway: Gateway, inbox: ChunkInbox, bus: Bus, paid: RunningDevnet, listed: list[str]
+    gateway: Gateway, paid: RunningDevnet, offered: list[str], answered: Answered
 ) -> None:
-    listed[:] = [paid.url]
+    offered[:] = [paid.url]
     words = ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog"]
     body = json.dumps({"prompt": " ".join(words)}).encode()
 
-    result, chunks = await answered(
-        gateway, inbox, bus, await byoc_job(gateway.media, "stream1", "stream", body)
-    )
+    result, chunks = await answered(await byoc_job(gateway.media, "stream1", "stream", body))
 
     assert result.ok and result.orchestrator == paid.url
     head = chunks[0].head
@@ -465,17 +398,15 @@ async def test_a_stream_job_relays_its_events_in_order_as_they_come(
 
 async def test_a_failing_worker_everywhere_is_a_503_naming_each_orchestrator_and_why(
     gateway: Gateway,
-    inbox: ChunkInbox,
-    bus: Bus,
     paid: RunningDevnet,
     free: RunningDevnet,
-    listed: list[str],
+    offered: list[str],
+    answered: Answered,
+    published_outcomes: Callable[[], Awaitable[list[Outcome]]],
 ) -> None:
-    listed[:] = [paid.url, free.url]
+    offered[:] = [paid.url, free.url]
 
-    result, chunks = await answered(
-        gateway, inbox, bus, await byoc_job(gateway.media, "fail1", "fail", b"{}")
-    )
+    result, chunks = await answered(await byoc_job(gateway.media, "fail1", "fail", b"{}"))
 
     assert not result.ok and result.error is not None
     assert result.error.status == 503
@@ -486,7 +417,7 @@ async def test_a_failing_worker_everywhere_is_a_503_naming_each_orchestrator_and
     )
     assert reasons == sorted(f"{url}: 500: worker failure" for url in (paid.url, free.url))
     assert (result.chunks, chunks) == (0, []), "nothing reached the client"
-    outcomes = await published_outcomes(bus, gateway.reporter)
+    outcomes = await published_outcomes()
     assert sorted((o.orchestrator, o.ok, o.workload) for o in outcomes) == sorted(
         [(paid.url, False, "byoc"), (free.url, False, "byoc")]
     )
@@ -501,19 +432,18 @@ async def test_a_failing_worker_everywhere_is_a_503_naming_each_orchestrator_and
 )
 async def test_a_job_no_orchestrator_offers_to_run_is_a_503(
     gateway: Gateway,
-    inbox: ChunkInbox,
-    bus: Bus,
     paid: RunningDevnet,
     free: RunningDevnet,
-    listed: list[str],
+    offered: list[str],
     capability: str,
     known: bool,
     reason: str,
+    answered: Answered,
 ) -> None:
-    listed[:] = [paid.url, free.url] if known else []
+    offered[:] = [paid.url, free.url] if known else []
 
     job = await byoc_job(gateway.media, "none1", "echo", b"{}", capability=capability)
-    result, chunks = await answered(gateway, inbox, bus, job)
+    result, chunks = await answered(job)
 
     assert not result.ok and result.error is not None
     assert result.error.status == 503
@@ -525,15 +455,15 @@ async def test_a_job_no_orchestrator_offers_to_run_is_a_503(
 
 
 async def test_a_job_whose_body_is_no_longer_stored_is_a_503(
-    gateway: Gateway, inbox: ChunkInbox, bus: Bus, paid: RunningDevnet, listed: list[str]
+    gateway: Gateway, paid: RunningDevnet, offered: list[str], answered: Answered
 ) -> None:
-    listed[:] = [paid.url]
+    offered[:] = [paid.url]
     job = await byoc_job(gateway.media, "lost1", "echo", b"{}")
     job = job.model_copy(
         update={"inputs": {"body": job.inputs["body"].model_copy(update={"key": "in.gone/body"})}}
     )
 
-    result, _ = await answered(gateway, inbox, bus, job)
+    result, _ = await answered(job)
 
     assert result.error is not None
     assert (result.error.status, result.error.message) == (
@@ -546,14 +476,20 @@ async def test_a_job_whose_body_is_no_longer_stored_is_a_503(
 
 
 async def test_the_client_leaving_mid_stream_ends_the_job_at_once_and_frees_the_slot(
-    gateway: Gateway, inbox: ChunkInbox, bus: Bus, paid: RunningDevnet, listed: list[str]
+    gateway: Gateway,
+    inbox: ChunkInbox,
+    paid: RunningDevnet,
+    offered: list[str],
+    answered: Answered,
+    delivery: Callable[..., Progress],
+    result_of: Callable[[str], Awaitable[JobResult]],
 ) -> None:
-    listed[:] = [paid.url]
+    offered[:] = [paid.url]
     long_stream = json.dumps({"prompt": "tick", "max_tokens": 500, "delay_ms": 20}).encode()
     job = await byoc_job(gateway.media, "leave1", "stream", long_stream)
     arrivals = Arrivals(inbox.expect("leave1"))
 
-    handling = asyncio.create_task(gateway.runner.handle(job, Delivery()))
+    handling = asyncio.create_task(gateway.runner.handle(job, delivery()))
     await arrivals.body_started()
     await inbox.cancel("leave1")
     left = time.monotonic()
@@ -562,14 +498,12 @@ async def test_the_client_leaving_mid_stream_ends_the_job_at_once_and_frees_the_
     stopped_after = time.monotonic() - left
     arrivals.stop()
 
-    result = await result_of(bus, "leave1")
+    result = await result_of("leave1")
     assert stopped_after < 1.0, f"the handler went on {stopped_after:.2f} s after the cancel"
     assert result.error is not None and result.error.status == 499
     assert result.chunks >= 2 and result.delivery == 1
     await eventually(lambda: free_slots(gateway, paid, DEMO), 2.0)
-    again, _ = await answered(
-        gateway, inbox, bus, await byoc_job(gateway.media, "leave2", "echo", b"{}")
-    )
+    again, _ = await answered(await byoc_job(gateway.media, "leave2", "echo", b"{}"))
     assert again.ok and again.orchestrator == paid.url, "the only slot serves the next job"
 
 
@@ -585,23 +519,21 @@ async def test_the_client_leaving_mid_stream_ends_the_job_at_once_and_frees_the_
 )
 async def test_a_job_pays_for_the_seconds_it_ran_not_the_seconds_it_reserved(
     gateway: Gateway,
-    inbox: ChunkInbox,
-    bus: Bus,
     paid: RunningDevnet,
-    listed: list[str],
-    signer: Signer,
-    redis_url: str,
+    offered: list[str],
+    signer_credit: SignerCredit,
     route: str,
     body: bytes,
     seconds: int,
+    answered: Answered,
 ) -> None:
-    listed[:] = [paid.url]
+    offered[:] = [paid.url]
     before = await account(gateway, paid)
     job = await byoc_job(
         gateway.media, "pay1", route, body, capability=METERED, timeout_seconds=120
     )
 
-    result, chunks = await answered(gateway, inbox, bus, job)
+    result, chunks = await answered(job)
 
     assert result.ok, result.error
     after = await account(gateway, paid)
@@ -609,7 +541,7 @@ async def test_a_job_pays_for_the_seconds_it_ran_not_the_seconds_it_reserved(
     balance = after.buckets[METERED]
     assert chunks[0].head is not None
     assert abs(int(chunks[0].head.headers["Livepeer-Balance"]) - balance) < 1
-    credit = await signer_credit(gateway, paid, signer, redis_url, METERED)
+    credit = await signer_credit(METERED)
     assert credit == balance, (
         f"the signer keeps {credit} of credit, the orchestrator holds {balance} "
         f"(a difference of {(balance - credit) / PRICE} s of price)"
@@ -619,24 +551,24 @@ async def test_a_job_pays_for_the_seconds_it_ran_not_the_seconds_it_reserved(
 async def test_a_batch_job_the_client_leaves_pays_for_the_seconds_the_orchestrator_charged(
     gateway: Gateway,
     inbox: ChunkInbox,
-    bus: Bus,
     paid: RunningDevnet,
-    listed: list[str],
-    signer: Signer,
-    redis_url: str,
+    offered: list[str],
+    signer_credit: SignerCredit,
+    delivery: Callable[..., Progress],
+    result_of: Callable[[str], Awaitable[JobResult]],
 ) -> None:
-    listed[:] = [paid.url]
+    offered[:] = [paid.url]
     before = await account(gateway, paid)
     job = await byoc_job(
         gateway.media, "gone1", "sleep", b'{"seconds": 3}', capability=LEFT, timeout_seconds=120
     )
 
-    handling = asyncio.create_task(gateway.runner.handle(job, Delivery()))
+    handling = asyncio.create_task(gateway.runner.handle(job, delivery()))
     await asyncio.sleep(0.5)
     await inbox.cancel("gone1")
     async with asyncio.timeout(2):
         await handling
-    result = await result_of(bus, "gone1")
+    result = await result_of("gone1")
     assert result.error is not None and result.error.status == 499
 
     async def charged() -> bool:  # once the devnet sees the connection close
@@ -647,23 +579,28 @@ async def test_a_batch_job_the_client_leaves_pays_for_the_seconds_the_orchestrat
     after = await account(gateway, paid)
     assert after.debited - before.debited == PRICE, "the devnet charged one second"
     balance = after.buckets[LEFT]
-    credit = await signer_credit(gateway, paid, signer, redis_url, LEFT)
+    credit = await signer_credit(LEFT)
     assert credit == balance, (
         f"the signer keeps {credit} of credit, the orchestrator holds {balance}"
     )
 
 
 async def test_a_job_the_signer_will_not_sign_is_answered_on_its_last_delivery(
-    gateway: Gateway, inbox: ChunkInbox, bus: Bus, paid: RunningDevnet, listed: list[str]
+    gateway: Gateway,
+    inbox: ChunkInbox,
+    paid: RunningDevnet,
+    offered: list[str],
+    delivery: Callable[..., Progress],
+    result_of: Callable[[str], Awaitable[JobResult]],
 ) -> None:
     """request + parameters of exactly 32 bytes (the length of a ticket hash) are refused by
     the signer; intake lets them through, as the reference does, and the client gets a 400."""
-    listed[:] = [paid.url]
+    offered[:] = [paid.url]
     request = '{"a":"' + "x" * 22 + '"}'
     assert len(request + "{}") == 32
     job = await byoc_job(gateway.media, "sig1", "echo", b"{}", request=request)
 
-    await gateway.runner.handle(job, Delivery(attempt=MAX_DELIVER))
+    await gateway.runner.handle(job, delivery(attempt=MAX_DELIVER))
 
-    result = await result_of(bus, "sig1")
+    result = await result_of("sig1")
     assert result.error is not None and result.error.status == 400

@@ -6,46 +6,24 @@ The selector is stood in for by a responder on the `select` subject that answers
 
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pytest
 from lpgw.blobs import BlobStore
-from lpgw.bus import Bus
-from lpgw.bus.events import (
-    AiJob,
-    Candidate,
-    JobResult,
-    Outcomes,
-    SelectionReply,
-    SelectionRequest,
-)
+from lpgw.bus.events import AiJob, JobResult, Outcome, SelectionRequest
 from lpgw.devnet.launcher import RunningDevnet
-from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
-from lpgw.session.orchestrator_info import OrchestratorInfos
-from lpgw.session.outcomes import OutcomeReporter
-from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.payments import OffChainPayments
-from lpgw.signer_client import OFF_CHAIN
-from lpgw.wire.client import OrchestratorClient
+from lpgw.session.keepalive import Progress
 
 pytestmark = pytest.mark.integration
 
 MODEL = "stabilityai/sdxl-turbo"
-INBOX = "intake1"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
-
-class Beats:
-    """Stands in for lpgw.bus.Received: counts in_progress calls."""
-
-    def __init__(self, attempt: int = 1) -> None:
-        self.count = 0
-        self.attempt = attempt
-
-    async def in_progress(self) -> None:
-        self.count += 1
+# conftest's fixtures
+Job = Callable[..., AiJob]
+Deliver = Callable[..., Progress]
+ResultOf = Callable[[str], Awaitable[JobResult]]
 
 
 def _closed_port_url() -> str:
@@ -54,95 +32,28 @@ def _closed_port_url() -> str:
         return f"https://127.0.0.1:{s.getsockname()[1]}"
 
 
-def _candidate(url: str) -> Candidate:
-    return Candidate(
-        url=url, address="", price_per_unit=0, pixels_per_unit=1, latency_ms=1.0, score=1.0
-    )
-
-
-def _job(job_id: str, **request: Any) -> AiJob:
-    now = time.time()
-    body = {"prompt": "a lighthouse", "width": 64, "height": 48, "model_id": MODEL, **request}
-    return AiJob(
-        inbox=INBOX,
-        job_id=job_id,
-        pipeline="text-to-image",
-        model_id=MODEL,
-        request=body,
-        units=body["width"] * body["height"] * body.get("num_images_per_prompt", 1),
-        submitted_at=now,
-        deadline=now + 60,
-    )
-
-
-SelectorStub = Callable[[list[str]], None]
-
-
 @pytest.fixture
-async def selector(bus: Bus) -> AsyncIterator[tuple[SelectorStub, list[SelectionRequest]]]:
-    """Set the URLs the stub selector offers; the list records every request it got."""
-    offered: list[str] = []
-    asked: list[SelectionRequest] = []
-
-    async def answer(request: SelectionRequest) -> SelectionReply:
-        asked.append(request)
-        urls = [u for u in offered if u not in request.exclude][: request.limit]
-        return SelectionReply(candidates=[_candidate(u) for u in urls])
-
-    def offer(urls: list[str]) -> None:
-        offered[:] = urls
-
-    sub = await bus.serve(bus.names.select, bus.names.selector_queue, SelectionRequest, answer)
-    try:
-        yield offer, asked
-    finally:
-        await sub.unsubscribe()
-
-
-@pytest.fixture
-async def media(bus: Bus) -> BlobStore:
-    return await BlobStore.open(bus.nc, bus.names, ttl_s=600)
-
-
-@pytest.fixture
-async def runner(bus: Bus, media: BlobStore) -> AsyncIterator[JobRunner]:
-    async with new_http_client() as http, OutcomeReporter(bus, interval_s=0.02) as outcomes:
-        yield JobRunner(
-            bus=bus,
-            attempt=PaidAttempt(
-                infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
-                payments=OffChainPayments(),
-                worker=AiWorker(http, max_response_bytes=1 << 20),
-                media=media,
-                attempt_timeout_s=20,
-                media_timeout_s=4,
-            ),
-            inputs=media,
-            outcomes=outcomes,
-            limits=JobLimits(max_attempts=3, keepalive_s=0.05),
-        )
-
-
-async def _result(bus: Bus, job_id: str) -> JobResult:
-    return await bus.wait_for(
-        bus.names.result(INBOX, job_id), JobResult, timeout=5, stream=bus.names.results_stream
-    )
+def runner(make_runner: Callable[..., JobRunner]) -> JobRunner:
+    return make_runner(limits=JobLimits(max_attempts=3, keepalive_s=0.05), media_timeout_s=4)
 
 
 async def test_a_job_produces_a_png_blob_and_a_rewritten_response(
     runner: JobRunner,
-    bus: Bus,
     media: BlobStore,
     devnet: RunningDevnet,
-    selector: tuple[SelectorStub, list[SelectionRequest]],
+    offered: list[str],
+    selection_requests: list[SelectionRequest],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
+    published_outcomes: Callable[[], Awaitable[list[Outcome]]],
 ) -> None:
-    offer, asked = selector
-    offer([devnet.url])
-    beats = Beats()
+    offered[:] = [devnet.url]
+    asked = selection_requests
 
-    await runner.handle(_job("job1", num_images_per_prompt=2), beats)
+    await runner.handle(t2i_job("job1", num_images_per_prompt=2), delivery())
 
-    result = await _result(bus, "job1")
+    result = await result_of("job1")
     assert result.ok and result.error is None
     assert result.orchestrator == devnet.url
     assert result.attempts == 1
@@ -154,45 +65,42 @@ async def test_a_job_produces_a_png_blob_and_a_rewritten_response(
     data, content_type = await media.get("job1/0.png")
     assert data.startswith(PNG_MAGIC)
     assert content_type == "image/png"
-    batch = await bus.wait_for(
-        bus.names.outcome("ai"), Outcomes, timeout=5, stream=bus.names.outcomes_stream
-    )
-    (outcome,) = batch.outcomes
+    (outcome,) = await published_outcomes()
     assert outcome.ok and outcome.orchestrator == devnet.url
     assert asked[0].capability == 27 and asked[0].model_id == MODEL
 
-    await runner.handle(_job("job1"), Beats(attempt=2))
+    await runner.handle(t2i_job("job1"), delivery(attempt=2))
     assert len(asked) == 1, "a finished job delivered again is not worked again"
 
 
 async def test_failover_to_the_next_orchestrator(
     runner: JobRunner,
-    bus: Bus,
     devnet: RunningDevnet,
     failing_devnet: RunningDevnet,
-    selector: tuple[SelectorStub, list[SelectionRequest]],
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
-    offer, _ = selector
     dead = _closed_port_url()
-    offer([dead, failing_devnet.url, devnet.url])
+    offered[:] = [dead, failing_devnet.url, devnet.url]
 
-    await runner.handle(_job("job2"), Beats())
+    await runner.handle(t2i_job("job2"), delivery())
 
-    result = await _result(bus, "job2")
+    result = await result_of("job2")
     assert result.ok
     assert result.attempts == 3
     assert result.orchestrator == devnet.url
 
 
 async def test_no_orchestrator_is_a_503(
-    runner: JobRunner, bus: Bus, selector: tuple[SelectorStub, list[SelectionRequest]]
+    runner: JobRunner, offered: list[str], t2i_job: Job, delivery: Deliver, result_of: ResultOf
 ) -> None:
-    offer, _ = selector
-    offer([])
+    offered[:] = []
 
-    await runner.handle(_job("job3"), Beats())
+    await runner.handle(t2i_job("job3"), delivery())
 
-    result = await _result(bus, "job3")
+    result = await result_of("job3")
     assert not result.ok and result.error is not None
     assert result.error.status == 503
     assert result.error.message == f"no orchestrator available for text-to-image/{MODEL}"
@@ -200,32 +108,34 @@ async def test_no_orchestrator_is_a_503(
 
 async def test_attempts_run_out_is_a_503(
     runner: JobRunner,
-    bus: Bus,
     failing_devnet: RunningDevnet,
-    selector: tuple[SelectorStub, list[SelectionRequest]],
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
-    offer, _ = selector
-    offer([_closed_port_url(), failing_devnet.url])
+    offered[:] = [_closed_port_url(), failing_devnet.url]
 
-    await runner.handle(_job("job4"), Beats())
+    await runner.handle(t2i_job("job4"), delivery())
 
-    result = await _result(bus, "job4")
+    result = await result_of("job4")
     assert result.error is not None and result.error.status == 503
     assert result.attempts == 2
 
 
 async def test_a_bad_request_stops_at_the_first_orchestrator(
     runner: JobRunner,
-    bus: Bus,
     devnet: RunningDevnet,
-    selector: tuple[SelectorStub, list[SelectionRequest]],
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
-    offer, _ = selector
-    offer([devnet.url, devnet.url + "/"])
+    offered[:] = [devnet.url, devnet.url + "/"]
 
-    await runner.handle(_job("job5", width=100000), Beats())
+    await runner.handle(t2i_job("job5", width=100000), delivery())
 
-    result = await _result(bus, "job5")
+    result = await result_of("job5")
     assert result.error is not None and result.error.status == 400
     assert "width" in result.error.message
     assert result.attempts == 1
@@ -233,16 +143,18 @@ async def test_a_bad_request_stops_at_the_first_orchestrator(
 
 async def test_a_job_past_its_deadline_is_not_worked(
     runner: JobRunner,
-    bus: Bus,
     devnet: RunningDevnet,
-    selector: tuple[SelectorStub, list[SelectionRequest]],
+    offered: list[str],
+    selection_requests: list[SelectionRequest],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
-    offer, asked = selector
-    offer([devnet.url])
-    job = _job("job6").model_copy(update={"deadline": time.time() - 1})
+    offered[:] = [devnet.url]
+    job = t2i_job("job6").model_copy(update={"deadline": time.time() - 1})
 
-    await runner.handle(job, Beats())
+    await runner.handle(job, delivery())
 
-    result = await _result(bus, "job6")
+    result = await result_of("job6")
     assert result.error is not None and result.error.status == 504
-    assert asked == []
+    assert selection_requests == []

@@ -8,24 +8,17 @@ and serves its media; GetOrchestrator itself is the real devnet's.
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
 import pytest
 from lpgw.blobs import BlobNotFound, BlobStore
-from lpgw.bus import Bus
-from lpgw.bus.events import AiJob, Candidate, JobResult, Outcomes, SelectionReply, SelectionRequest
+from lpgw.bus.events import AiJob, JobResult, Outcome
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.service.runner import serve_http
-from lpgw.session.ai_worker import AiWorker, new_http_client
-from lpgw.session.jobs import JobLimits, JobRunner
-from lpgw.session.orchestrator_info import OrchestratorInfos
-from lpgw.session.outcomes import OutcomeReporter
-from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.payments import OffChainPayments
-from lpgw.signer_client import OFF_CHAIN
-from lpgw.wire.client import OrchestratorClient
+from lpgw.session.jobs import JobRunner
+from lpgw.session.keepalive import Progress
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -33,8 +26,6 @@ from starlette.routing import Route
 
 pytestmark = pytest.mark.integration
 
-MODEL = "stabilityai/sdxl-turbo"
-INBOX = "intake1"
 MAX_RESPONSE_BYTES = 64 * 1024
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
@@ -96,86 +87,39 @@ async def orchestrator(
         await server
 
 
-@pytest.fixture
-async def media(bus: Bus) -> BlobStore:
-    return await BlobStore.open(bus.nc, bus.names, ttl_s=600)
+# conftest's fixtures
+Job = Callable[..., AiJob]
+Deliver = Callable[..., Progress]
+ResultOf = Callable[[str], Awaitable[JobResult]]
+FailedAttempt = Callable[[str], Awaitable[str]]
 
 
 @pytest.fixture
-async def runner(
-    bus: Bus,
-    media: BlobStore,
-    orchestrator: StubOrchestrator,
-) -> AsyncIterator[JobRunner]:
-    async def answer(request: SelectionRequest) -> SelectionReply:
-        urls = [u for u in [orchestrator.url] if u not in request.exclude]
-        return SelectionReply(
-            candidates=[
-                Candidate(
-                    url=u, address="", price_per_unit=0, pixels_per_unit=1, latency_ms=1, score=1
-                )
-                for u in urls
-            ]
-        )
-
-    sub = await bus.serve(bus.names.select, bus.names.selector_queue, SelectionRequest, answer)
-    try:
-        async with (
-            new_http_client() as http,
-            OutcomeReporter(bus, interval_s=0.02) as outcomes,
-        ):
-            yield JobRunner(
-                bus=bus,
-                attempt=PaidAttempt(
-                    infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
-                    payments=OffChainPayments(),
-                    worker=AiWorker(http, max_response_bytes=MAX_RESPONSE_BYTES),
-                    media=media,
-                    attempt_timeout_s=20,
-                    media_timeout_s=4,
-                ),
-                inputs=media,
-                outcomes=outcomes,
-                limits=JobLimits(max_attempts=3, keepalive_s=1),
-            )
-    finally:
-        await sub.unsubscribe()
+def runner(
+    make_runner: Callable[..., JobRunner], offered: list[str], orchestrator: StubOrchestrator
+) -> JobRunner:
+    """Off-chain, with the stub orchestrator as the selector's only one."""
+    offered[:] = [orchestrator.url]
+    return make_runner(max_response_bytes=MAX_RESPONSE_BYTES, media_timeout_s=4)
 
 
-class Beats:
-    attempt = 1
+@pytest.fixture
+def failed_attempt(
+    result_of: ResultOf,
+    published_outcomes: Callable[[], Awaitable[list[Outcome]]],
+) -> FailedAttempt:
+    """failed_attempt(job_id): the job's answer is a 503 after one attempt; the attempt's
+    OUTCOMES `error_kind`."""
 
-    async def in_progress(self) -> None:
-        return None
+    async def error_kind(job_id: str) -> str:
+        result = await result_of(job_id)
+        assert result.error is not None and result.error.status == 503
+        assert result.attempts == 1
+        (outcome,) = await published_outcomes()
+        assert not outcome.ok and outcome.error_kind is not None
+        return outcome.error_kind
 
-
-def _job(job_id: str, deadline_s: float = 30) -> AiJob:
-    now = time.time()
-    return AiJob(
-        inbox=INBOX,
-        job_id=job_id,
-        pipeline="text-to-image",
-        model_id=MODEL,
-        request={"prompt": "a lighthouse", "width": 64, "height": 48, "model_id": MODEL},
-        units=64 * 48,
-        submitted_at=now,
-        deadline=now + deadline_s,
-    )
-
-
-async def _failed_attempt(bus: Bus, job_id: str) -> str:
-    """The job's answer is a 503 after one attempt; the attempt's OUTCOMES `error_kind`."""
-    result = await bus.wait_for(
-        bus.names.result(INBOX, job_id), JobResult, timeout=5, stream=bus.names.results_stream
-    )
-    assert result.error is not None and result.error.status == 503
-    assert result.attempts == 1
-    batch = await bus.wait_for(
-        bus.names.outcome("ai"), Outcomes, timeout=5, stream=bus.names.outcomes_stream
-    )
-    (outcome,) = batch.outcomes
-    assert not outcome.ok and outcome.error_kind is not None
-    return outcome.error_kind
+    return error_kind
 
 
 def _nested_answer(levels: int) -> bytes:
@@ -191,33 +135,45 @@ def _nested_answer(levels: int) -> bytes:
     ],
 )
 async def test_a_deeply_nested_answer_is_an_invalid_response(
-    runner: JobRunner, bus: Bus, orchestrator: StubOrchestrator, levels: int
+    runner: JobRunner,
+    orchestrator: StubOrchestrator,
+    levels: int,
+    t2i_job: Job,
+    delivery: Deliver,
+    failed_attempt: FailedAttempt,
 ) -> None:
     orchestrator.answer = _nested_answer(levels)
     orchestrator.media["a.png"] = (PNG, "image/png")
 
-    await runner.handle(_job("deep"), Beats())
+    await runner.handle(t2i_job("deep"), delivery())
 
-    assert await _failed_attempt(bus, "deep") == "invalid_response"
+    assert await failed_attempt("deep") == "invalid_response"
 
 
 async def test_a_stub_answer_that_is_fine_succeeds(
-    runner: JobRunner, bus: Bus, media: BlobStore, orchestrator: StubOrchestrator
+    runner: JobRunner,
+    media: BlobStore,
+    orchestrator: StubOrchestrator,
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
     orchestrator.answer_images("a.png")
     orchestrator.media["a.png"] = (PNG, "image/webp")
 
-    await runner.handle(_job("fine"), Beats())
+    await runner.handle(t2i_job("fine"), delivery())
 
-    result = await bus.wait_for(
-        bus.names.result(INBOX, "fine"), JobResult, timeout=5, stream=bus.names.results_stream
-    )
+    result = await result_of("fine")
     assert result.ok
     assert await media.get("fine/0.png") == (PNG, "image/webp")
 
 
 async def test_an_answer_larger_than_the_cap_is_an_invalid_response(
-    runner: JobRunner, bus: Bus, orchestrator: StubOrchestrator
+    runner: JobRunner,
+    orchestrator: StubOrchestrator,
+    t2i_job: Job,
+    delivery: Deliver,
+    failed_attempt: FailedAttempt,
 ) -> None:
     orchestrator.answer_images("a.png")
     orchestrator.answer = (
@@ -225,20 +181,25 @@ async def test_an_answer_larger_than_the_cap_is_an_invalid_response(
     )
     orchestrator.media["a.png"] = (PNG, "image/png")
 
-    await runner.handle(_job("big"), Beats())
+    await runner.handle(t2i_job("big"), delivery())
 
-    assert await _failed_attempt(bus, "big") == "invalid_response"
+    assert await failed_attempt("big") == "invalid_response"
 
 
 async def test_more_images_than_asked_for_are_an_invalid_response(
-    runner: JobRunner, bus: Bus, media: BlobStore, orchestrator: StubOrchestrator
+    runner: JobRunner,
+    media: BlobStore,
+    orchestrator: StubOrchestrator,
+    t2i_job: Job,
+    delivery: Deliver,
+    failed_attempt: FailedAttempt,
 ) -> None:
     orchestrator.answer_images("a.png", "a.png")
     orchestrator.media["a.png"] = (PNG, "image/png")
 
-    await runner.handle(_job("many"), Beats())
+    await runner.handle(t2i_job("many"), delivery())
 
-    assert await _failed_attempt(bus, "many") == "invalid_response"
+    assert await failed_attempt("many") == "invalid_response"
 
 
 @pytest.mark.parametrize(
@@ -250,31 +211,37 @@ async def test_more_images_than_asked_for_are_an_invalid_response(
 )
 async def test_unacceptable_media_are_an_invalid_response_and_not_stored(
     runner: JobRunner,
-    bus: Bus,
     media: BlobStore,
     orchestrator: StubOrchestrator,
     data: bytes,
     content_type: str,
+    t2i_job: Job,
+    delivery: Deliver,
+    failed_attempt: FailedAttempt,
 ) -> None:
     orchestrator.answer_images("a.png")
     orchestrator.media["a.png"] = (data, content_type)
 
-    await runner.handle(_job("media"), Beats())
+    await runner.handle(t2i_job("media"), delivery())
 
-    assert await _failed_attempt(bus, "media") == "invalid_response"
+    assert await failed_attempt("media") == "invalid_response"
     with pytest.raises(BlobNotFound):
         await media.get("media/0.png")
 
 
 async def test_media_downloads_stop_at_the_job_deadline(
-    runner: JobRunner, bus: Bus, orchestrator: StubOrchestrator
+    runner: JobRunner,
+    orchestrator: StubOrchestrator,
+    t2i_job: Job,
+    delivery: Deliver,
+    failed_attempt: FailedAttempt,
 ) -> None:
     orchestrator.answer_images("a.png")
     orchestrator.media["a.png"] = (PNG, "image/png")  # 5 pieces: 2.5 s in all
     orchestrator.drip_s = 0.5
     started = time.monotonic()
 
-    await runner.handle(_job("slow", deadline_s=1.2), Beats())
+    await runner.handle(t2i_job("slow", deadline_s=1.2), delivery())
 
-    assert await _failed_attempt(bus, "slow") == "media_unavailable"
+    assert await failed_attempt("slow") == "media_unavailable"
     assert time.monotonic() - started < 2.0

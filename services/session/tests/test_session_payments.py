@@ -16,7 +16,6 @@ import base64
 import hashlib
 import json
 import socket
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,29 +23,15 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from lpgw.blobs import BlobStore
 from lpgw.bus import Bus
-from lpgw.bus.codec import decode
-from lpgw.bus.events import (
-    AiJob,
-    Candidate,
-    JobResult,
-    Outcome,
-    Outcomes,
-    SelectionReply,
-    SelectionRequest,
-)
+from lpgw.bus.events import AiJob, JobResult, Outcome
 from lpgw.devnet.launcher import RunningDevnet
-from lpgw.session.ai_worker import AiWorker, new_http_client
+from lpgw.session.ai_worker import AiWorker
 from lpgw.session.jobs import JobLimits, JobRunner
-from lpgw.session.orchestrator_info import OrchestratorInfos
-from lpgw.session.outcomes import OutcomeReporter
-from lpgw.session.paid_attempt import PaidAttempt
+from lpgw.session.keepalive import Progress
 from lpgw.session.payments import SignerPayments
-from lpgw.signer_client import OFF_CHAIN
 from lpgw.signer_client.errors import SignerUnavailable
 from lpgw.signer_client.sessions import SignerSessions, signer_http
-from lpgw.wire.client import OrchestratorClient
 from lpgw.wire.headers import encode_segment
 from lpgw.wire.net import lp_rpc_pb2 as pb
 from lpgw.wire.segdata import ai_segdata
@@ -58,7 +43,6 @@ INBOX = "intake1"
 TOKEN = "stub-token"
 UNITS = 64 * 48
 MAX_DELIVER = 5
-MAX_RESPONSE_BYTES = 1 << 20
 
 
 # --- the stub signer ----------------------------------------------------------------------
@@ -265,96 +249,26 @@ async def signer(serve_app: Any) -> StubSigner:
 
 # --- the rest of the gateway around the job runner --------------------------------------
 
+LIMITS = JobLimits(max_attempts=3, keepalive_s=1, max_deliver=MAX_DELIVER)
 
-@pytest.fixture
-async def offer(bus: Bus) -> AsyncIterator[list[str]]:
-    """The URLs the stub selector offers, in order."""
-    offered: list[str] = []
+# conftest's fixtures
+MakeRunner = Callable[..., JobRunner]
+Job = Callable[..., AiJob]
+Deliver = Callable[..., Progress]
+ResultOf = Callable[[str], Awaitable[JobResult]]
+PublishedOutcomes = Callable[[], Awaitable[list[Outcome]]]
 
-    async def answer(request: SelectionRequest) -> SelectionReply:
-        urls = [u for u in offered if u not in request.exclude][: request.limit]
-        return SelectionReply(
-            candidates=[
-                Candidate(
-                    url=u, address="", price_per_unit=0, pixels_per_unit=1, latency_ms=1, score=1
-                )
-                for u in urls
-            ]
-        )
 
-    sub = await bus.serve(bus.names.select, bus.names.selector_queue, SelectionRequest, answer)
-    try:
-        yield offered
-    finally:
-        await sub.unsubscribe()
+def _payments(
+    to_signer: aiohttp.ClientSession, signer_url: str, token: str = TOKEN
+) -> SignerPayments:
+    return SignerPayments(SignerSessions(to_signer, signer_url, token))
 
 
 @pytest.fixture
-async def reporter(bus: Bus) -> AsyncIterator[OutcomeReporter]:
-    """Publishes outcomes only when `_outcomes` flushes it (its own interval is an hour)."""
-    async with OutcomeReporter(bus, interval_s=3600) as started:
-        yield started
-
-
-async def _runner(
-    bus: Bus,
-    reporter: OutcomeReporter,
-    to_orchestrators: aiohttp.ClientSession,
-    to_signer: aiohttp.ClientSession,
-    signer_url: str,
-    worker: type[AiWorker] = AiWorker,
-    token: str = TOKEN,
-) -> JobRunner:
-    media = await BlobStore.open(bus.nc, bus.names, ttl_s=600)
-    return JobRunner(
-        bus=bus,
-        attempt=PaidAttempt(
-            infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
-            payments=SignerPayments(SignerSessions(to_signer, signer_url, token)),
-            worker=worker(to_orchestrators, max_response_bytes=MAX_RESPONSE_BYTES),
-            media=media,
-            attempt_timeout_s=20,
-        ),
-        inputs=media,
-        outcomes=reporter,
-        limits=JobLimits(max_attempts=3, keepalive_s=1, max_deliver=MAX_DELIVER),
-    )
-
-
-@pytest.fixture
-async def runner(
-    bus: Bus, signer: StubSigner, reporter: OutcomeReporter
-) -> AsyncIterator[JobRunner]:
-    async with new_http_client() as http, signer_http() as to_signer:
-        yield await _runner(bus, reporter, http, to_signer, signer.url)
-
-
-class Delivery:
-    def __init__(self, attempt: int = 1) -> None:
-        self.attempt = attempt
-
-    async def in_progress(self) -> None:
-        return None
-
-
-def _job(job_id: str, deadline_s: float = 60) -> AiJob:
-    now = time.time()
-    return AiJob(
-        inbox=INBOX,
-        job_id=job_id,
-        pipeline="text-to-image",
-        model_id=MODEL,
-        request={"prompt": "a lighthouse", "width": 64, "height": 48, "model_id": MODEL},
-        units=64 * 48,
-        submitted_at=now,
-        deadline=now + deadline_s,
-    )
-
-
-async def _result(bus: Bus, job_id: str) -> JobResult:
-    return await bus.wait_for(
-        bus.names.result(INBOX, job_id), JobResult, timeout=5, stream=bus.names.results_stream
-    )
+async def runner(make_runner: MakeRunner, signer: StubSigner) -> AsyncIterator[JobRunner]:
+    async with signer_http() as to_signer:
+        yield make_runner(payments=_payments(to_signer, signer.url), limits=LIMITS)
 
 
 async def _no_result(bus: Bus, job_id: str) -> bool:
@@ -362,20 +276,6 @@ async def _no_result(bus: Bus, job_id: str) -> bool:
         bus.names.results_stream, bus.names.result(INBOX, job_id), JobResult
     )
     return stored is None
-
-
-async def _outcomes(bus: Bus, reporter: OutcomeReporter) -> list[Outcome]:
-    """Every Outcome the reporter has published to the OUTCOMES stream, in order."""
-    await reporter.flush()
-    stream = bus.names.outcomes_stream
-    state = (await bus.js.stream_info(stream)).state
-    if not state.messages:
-        return []
-    found = []
-    for seq in range(state.first_seq, state.last_seq + 1):
-        raw = await bus.js.get_msg(stream, seq)
-        found.extend(decode(Outcomes, raw.data or b"", raw.headers).outcomes)
-    return found
 
 
 def _kinds(outcomes: list[Outcome]) -> list[tuple[str, str | None]]:
@@ -397,19 +297,21 @@ def _closed_port_url() -> str:
 
 async def test_one_session_per_offer_and_one_payment_per_job_with_no_settlement(
     runner: JobRunner,
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
-    offer: list[str],
-    reporter: OutcomeReporter,
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
+    published_outcomes: PublishedOutcomes,
 ) -> None:
-    offer[:] = [devnet.url]
+    offered[:] = [devnet.url]
 
-    await asyncio.gather(*(runner.handle(_job(f"many{n}"), Delivery()) for n in range(3)))
-    await runner.handle(_job("many3"), Delivery())
+    await asyncio.gather(*(runner.handle(t2i_job(f"many{n}"), delivery()) for n in range(3)))
+    await runner.handle(t2i_job("many3"), delivery())
 
     for n in range(4):
-        result = await _result(bus, f"many{n}")
+        result = await result_of(f"many{n}")
         assert result.ok and result.orchestrator == devnet.url and result.attempts == 1
     [opened] = signer.of("open")
     assert opened.path == "/v1/sessions"
@@ -429,45 +331,49 @@ async def test_one_session_per_offer_and_one_payment_per_job_with_no_settlement(
     assert len(signer.made) == 4
     assert signer.of("settle") == [], "an answered attempt settles nothing"
     assert {c.token for c in signer.calls} == {f"Bearer {TOKEN}"}
-    assert _kinds(await _outcomes(bus, reporter)) == [(devnet.url, None)] * 4
+    assert _kinds(await published_outcomes()) == [(devnet.url, None)] * 4
 
 
 async def test_a_free_session_needs_no_payment_call_and_no_settlement(
     runner: JobRunner,
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
     failing_devnet: RunningDevnet,
-    offer: list[str],
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
     """An orchestrator that takes no tickets: the headers come with the session."""
-    offer[:] = [failing_devnet.url, devnet.url]
+    offered[:] = [failing_devnet.url, devnet.url]
     signer.free |= {failing_devnet.url, devnet.url}
 
-    await runner.handle(_job("free1"), Delivery())
-    await runner.handle(_job("free2"), Delivery())
+    await runner.handle(t2i_job("free1"), delivery())
+    await runner.handle(t2i_job("free2"), delivery())
 
-    assert (await _result(bus, "free1")).ok and (await _result(bus, "free2")).ok
+    assert (await result_of("free1")).ok and (await result_of("free2")).ok
     assert len(signer.of("open")) == 2
     assert signer.of("pay") == [] and signer.of("settle") == []
 
 
 async def test_failed_attempts_settle_as_spent_or_staged(
     runner: JobRunner,
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
     failing_devnet: RunningDevnet,
     unreachable_service_devnet: RunningDevnet,
-    offer: list[str],
-    reporter: OutcomeReporter,
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
+    published_outcomes: PublishedOutcomes,
 ) -> None:
     unreachable = f"http://127.0.0.1:{unreachable_service_devnet.port}"
-    offer[:] = [failing_devnet.url, unreachable, devnet.url]
+    offered[:] = [failing_devnet.url, unreachable, devnet.url]
 
-    await runner.handle(_job("fail1"), Delivery())
+    await runner.handle(t2i_job("fail1"), delivery())
 
-    result = await _result(bus, "fail1")
+    result = await result_of("fail1")
     assert result.ok and result.orchestrator == devnet.url and result.attempts == 3
     keys = [c.body["idempotency_key"] for c in signer.of("pay")]
     assert keys == ["fail1.1.0", "fail1.1.1", "fail1.1.2"]
@@ -478,7 +384,7 @@ async def test_failed_attempts_settle_as_spent_or_staged(
         (f"http://127.0.0.2:{unreachable_service_devnet.port}", "staged"),
     ]
     assert [c.status for c in signer.of("settle")] == [200, 200]
-    assert _kinds(await _outcomes(bus, reporter)) == [
+    assert _kinds(await published_outcomes()) == [
         (failing_devnet.url, "orchestrator_error"),
         (unreachable, "unreachable"),
         (devnet.url, None),
@@ -498,26 +404,26 @@ async def test_failed_attempts_settle_as_spent_or_staged(
 )
 async def test_our_own_limits_skip_the_orchestrator_without_an_outcome(
     runner: JobRunner,
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
     failing_devnet: RunningDevnet,
-    offer: list[str],
+    offered: list[str],
     kind: str,
     status: int,
-    reporter: OutcomeReporter,
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
+    published_outcomes: PublishedOutcomes,
 ) -> None:
     signer.refuse(kind, failing_devnet.url, status, "above our limit")
-    offer[:] = [failing_devnet.url, devnet.url]
+    offered[:] = [failing_devnet.url, devnet.url]
 
-    await runner.handle(_job("skip1"), Delivery())
+    await runner.handle(t2i_job("skip1"), delivery())
 
-    result = await _result(bus, "skip1")
+    result = await result_of("skip1")
     assert result.ok and result.orchestrator == devnet.url
     assert result.attempts == 1, "a skipped orchestrator is not an attempt"
-    assert _kinds(await _outcomes(bus, reporter)) == [(devnet.url, None)], (
-        "no outcome for the skipped"
-    )
+    assert _kinds(await published_outcomes()) == [(devnet.url, None)], "no outcome for the skipped"
     assert len(signer.of(kind, failing_devnet.url)) == 1, "refused once, not asked again"
     assert signer.of("settle") == []
     [paid] = [c for c in signer.of("pay", devnet.url) if c.status == 200]
@@ -526,21 +432,23 @@ async def test_our_own_limits_skip_the_orchestrator_without_an_outcome(
 
 async def test_every_orchestrator_above_our_limits_is_503_without_attempts(
     runner: JobRunner,
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
-    offer: list[str],
-    reporter: OutcomeReporter,
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
+    published_outcomes: PublishedOutcomes,
 ) -> None:
     signer.refuse("open", devnet.url, 481, "price above the ceiling")
-    offer[:] = [devnet.url]
+    offered[:] = [devnet.url]
 
-    await runner.handle(_job("skip2"), Delivery())
+    await runner.handle(t2i_job("skip2"), delivery())
 
-    result = await _result(bus, "skip2")
+    result = await result_of("skip2")
     assert result.error is not None and result.error.status == 503
     assert result.attempts == 0
-    assert await _outcomes(bus, reporter) == []
+    assert await published_outcomes() == []
 
 
 @pytest.mark.parametrize(
@@ -553,22 +461,24 @@ async def test_every_orchestrator_above_our_limits_is_503_without_attempts(
 )
 async def test_refused_params_are_fetched_afresh_once_then_the_orchestrator_is_given_up(
     runner: JobRunner,
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
     failing_devnet: RunningDevnet,
-    offer: list[str],
+    offered: list[str],
     kind: str,
     status: int,
     message: str,
-    reporter: OutcomeReporter,
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
+    published_outcomes: PublishedOutcomes,
 ) -> None:
     signer.refuse(kind, failing_devnet.url, status, message)
-    offer[:] = [failing_devnet.url, devnet.url]
+    offered[:] = [failing_devnet.url, devnet.url]
 
-    await runner.handle(_job("params1"), Delivery())
+    await runner.handle(t2i_job("params1"), delivery())
 
-    result = await _result(bus, "params1")
+    result = await result_of("params1")
     assert result.ok and result.orchestrator == devnet.url and result.attempts == 2
     opened = signer.of("open", failing_devnet.url)
     assert len(opened) == 2, "one new session, on freshly fetched info"
@@ -576,7 +486,7 @@ async def test_refused_params_are_fetched_afresh_once_then_the_orchestrator_is_g
     assert _info(opened[0]).auth_token.token != _info(opened[1]).auth_token.token
     assert len(signer.of(kind, failing_devnet.url)) == 2
     assert signer.of("settle") == []
-    assert _kinds(await _outcomes(bus, reporter)) == [
+    assert _kinds(await published_outcomes()) == [
         (failing_devnet.url, "invalid_ticket_params"),
         (devnet.url, None),
     ]
@@ -584,18 +494,20 @@ async def test_refused_params_are_fetched_afresh_once_then_the_orchestrator_is_g
 
 async def test_a_refresh_that_helps_pays_on_the_new_session(
     runner: JobRunner,
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
-    offer: list[str],
-    reporter: OutcomeReporter,
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
+    published_outcomes: PublishedOutcomes,
 ) -> None:
     signer.then("pay", Reply(480, "auth token expires in 100 s"))
-    offer[:] = [devnet.url]
+    offered[:] = [devnet.url]
 
-    await runner.handle(_job("params2"), Delivery())
+    await runner.handle(t2i_job("params2"), delivery())
 
-    result = await _result(bus, "params2")
+    result = await result_of("params2")
     assert result.ok and result.attempts == 1
     first, second = signer.of("open")
     assert _info(first).auth_token.token != _info(second).auth_token.token
@@ -604,20 +516,26 @@ async def test_a_refresh_that_helps_pays_on_the_new_session(
     assert second.answer is not None
     assert paid.path == f"/v1/sessions/{second.answer['session_id']}/payments"
     assert paid.body["idempotency_key"] == "params2.1.0"
-    assert _kinds(await _outcomes(bus, reporter)) == [(devnet.url, None)]
+    assert _kinds(await published_outcomes()) == [(devnet.url, None)]
 
 
 async def test_a_session_the_signer_lost_is_opened_again_and_paid(
-    runner: JobRunner, bus: Bus, signer: StubSigner, devnet: RunningDevnet, offer: list[str]
+    runner: JobRunner,
+    signer: StubSigner,
+    devnet: RunningDevnet,
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
-    offer[:] = [devnet.url]
-    await runner.handle(_job("lost1"), Delivery())
+    offered[:] = [devnet.url]
+    await runner.handle(t2i_job("lost1"), delivery())
     signer.forget_sessions()
 
-    await runner.handle(_job("lost2"), Delivery())
+    await runner.handle(t2i_job("lost2"), delivery())
 
-    assert (await _result(bus, "lost1")).ok
-    result = await _result(bus, "lost2")
+    assert (await result_of("lost1")).ok
+    result = await result_of("lost2")
     assert result.ok and result.attempts == 1
     first, again = signer.of("open")
     assert first.body == again.body, "the same offer, opened again"
@@ -633,16 +551,22 @@ async def test_a_session_the_signer_lost_is_opened_again_and_paid(
 
 
 async def test_a_session_lost_again_after_reopening_still_answers_the_job_on_its_last_delivery(
-    runner: JobRunner, bus: Bus, signer: StubSigner, devnet: RunningDevnet, offer: list[str]
+    runner: JobRunner,
+    signer: StubSigner,
+    devnet: RunningDevnet,
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
     """A signer refusal must end in a JobResult: on the last delivery nothing redelivers a job
     whose handler raises, so the client would wait until its own timeout."""
     signer.refuse("pay", devnet.url, 404, "unknown or expired session")
-    offer[:] = [devnet.url]
+    offered[:] = [devnet.url]
 
-    await runner.handle(_job("lost3"), Delivery(attempt=MAX_DELIVER))
+    await runner.handle(t2i_job("lost3"), delivery(attempt=MAX_DELIVER))
 
-    result = await _result(bus, "lost3")
+    result = await result_of("lost3")
     assert not result.ok and result.error is not None and result.error.status >= 500
 
 
@@ -651,23 +575,25 @@ async def test_a_session_lost_again_after_reopening_still_answers_the_job_on_its
 
 async def test_an_exhausted_budget_ends_the_job_with_402_and_the_signers_reason(
     runner: JobRunner,
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
-    offer: list[str],
-    reporter: OutcomeReporter,
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
+    published_outcomes: PublishedOutcomes,
 ) -> None:
     reason = "job budget 1000000 wei exceeded by 4096"
     signer.refuse("pay", devnet.url, 429, reason)
-    offer[:] = [devnet.url]
+    offered[:] = [devnet.url]
 
-    await runner.handle(_job("budget1"), Delivery())
+    await runner.handle(t2i_job("budget1"), delivery())
 
-    result = await _result(bus, "budget1")
+    result = await result_of("budget1")
     assert result.error is not None
     assert (result.error.status, result.error.message) == (402, reason)
     assert result.attempts == 0
-    assert await _outcomes(bus, reporter) == []
+    assert await published_outcomes() == []
     assert signer.of("settle") == []
 
 
@@ -680,24 +606,26 @@ async def test_an_exhausted_budget_ends_the_job_with_402_and_the_signers_reason(
 )
 async def test_a_payment_the_signer_calls_malformed_ends_the_job_with_500(
     runner: JobRunner,
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
-    offer: list[str],
+    offered: list[str],
     status: int,
     message: str,
-    reporter: OutcomeReporter,
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
+    published_outcomes: PublishedOutcomes,
 ) -> None:
     signer.then("pay", Reply(status, message))
-    offer[:] = [devnet.url]
+    offered[:] = [devnet.url]
 
-    await runner.handle(_job("bug1"), Delivery())
+    await runner.handle(t2i_job("bug1"), delivery())
 
-    result = await _result(bus, "bug1")
+    result = await result_of("bug1")
     assert result.error is not None
     assert (result.error.status, result.error.message) == (500, message)
     assert len(signer.of("pay")) == 1
-    assert await _outcomes(bus, reporter) == []
+    assert await published_outcomes() == []
 
 
 # --- the signer unavailable ------------------------------------------------------------
@@ -706,27 +634,31 @@ async def test_a_payment_the_signer_calls_malformed_ends_the_job_with_500(
 async def test_an_unreachable_signer_hands_the_job_back_until_the_last_delivery(
     bus: Bus,
     devnet: RunningDevnet,
-    offer: list[str],
-    reporter: OutcomeReporter,
+    offered: list[str],
+    make_runner: MakeRunner,
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
+    published_outcomes: PublishedOutcomes,
 ) -> None:
-    offer[:] = [devnet.url]
-    async with new_http_client() as http, signer_http() as to_signer:
-        runner = await _runner(bus, reporter, http, to_signer, _closed_port_url())
+    offered[:] = [devnet.url]
+    async with signer_http() as to_signer:
+        runner = make_runner(payments=_payments(to_signer, _closed_port_url()), limits=LIMITS)
 
-        for delivery in (1, MAX_DELIVER - 1):
+        for attempt in (1, MAX_DELIVER - 1):
             with pytest.raises(SignerUnavailable):
-                await runner.handle(_job("down1"), Delivery(attempt=delivery))
+                await runner.handle(t2i_job("down1"), delivery(attempt=attempt))
             assert await _no_result(bus, "down1"), "no result while the job is handed back"
 
-        await runner.handle(_job("down1"), Delivery(attempt=MAX_DELIVER))
+        await runner.handle(t2i_job("down1"), delivery(attempt=MAX_DELIVER))
 
-    result = await _result(bus, "down1")
+    result = await result_of("down1")
     assert result.error is not None
     assert (result.error.status, result.error.message) == (
         503,
         "payment signer unavailable, try again later",
     )
-    assert await _outcomes(bus, reporter) == []
+    assert await published_outcomes() == []
 
 
 @pytest.mark.parametrize(
@@ -734,24 +666,26 @@ async def test_an_unreachable_signer_hands_the_job_back_until_the_last_delivery(
     [pytest.param(TOKEN, 503, id="503"), pytest.param("wrong", 401, id="401 wrong token")],
 )
 async def test_a_failing_signer_is_asked_three_times_per_delivery(
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
-    offer: list[str],
+    offered: list[str],
     token: str,
     status: int,
-    reporter: OutcomeReporter,
+    make_runner: MakeRunner,
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
     signer.refuse("open", devnet.url, 503, "audit stream unavailable")
-    offer[:] = [devnet.url]
-    async with new_http_client() as http, signer_http() as to_signer:
-        runner = await _runner(bus, reporter, http, to_signer, signer.url, token=token)
+    offered[:] = [devnet.url]
+    async with signer_http() as to_signer:
+        runner = make_runner(payments=_payments(to_signer, signer.url, token), limits=LIMITS)
 
         with pytest.raises(SignerUnavailable):
-            await runner.handle(_job("down2"), Delivery(attempt=1))
-        await runner.handle(_job("down2"), Delivery(attempt=MAX_DELIVER))
+            await runner.handle(t2i_job("down2"), delivery(attempt=1))
+        await runner.handle(t2i_job("down2"), delivery(attempt=MAX_DELIVER))
 
-    result = await _result(bus, "down2")
+    result = await result_of("down2")
     assert result.error is not None and result.error.status == 503
     opened = signer.of("open")
     assert [c.status for c in opened] == [status] * 6, "3 tries per delivery"
@@ -760,32 +694,40 @@ async def test_a_failing_signer_is_asked_three_times_per_delivery(
 
 
 async def test_a_job_whose_deadline_passed_while_the_signer_was_down_is_answered(
-    bus: Bus,
     devnet: RunningDevnet,
-    offer: list[str],
-    reporter: OutcomeReporter,
+    offered: list[str],
+    make_runner: MakeRunner,
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
-    offer[:] = [devnet.url]
-    async with new_http_client() as http, signer_http() as to_signer:
-        runner = await _runner(bus, reporter, http, to_signer, _closed_port_url())
+    offered[:] = [devnet.url]
+    async with signer_http() as to_signer:
+        runner = make_runner(payments=_payments(to_signer, _closed_port_url()), limits=LIMITS)
 
-        await runner.handle(_job("down3", deadline_s=0.5), Delivery(attempt=1))
+        await runner.handle(t2i_job("down3", deadline_s=0.5), delivery(attempt=1))
 
-    result = await _result(bus, "down3")
+    result = await result_of("down3")
     assert result.error is not None and result.error.status == 503
 
 
 async def test_a_job_handed_back_pays_on_its_next_delivery_under_that_deliverys_key(
-    runner: JobRunner, bus: Bus, signer: StubSigner, devnet: RunningDevnet, offer: list[str]
+    runner: JobRunner,
+    signer: StubSigner,
+    devnet: RunningDevnet,
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
     signer.then("pay", *[Reply(503, "redis unavailable")] * 3)
-    offer[:] = [devnet.url]
+    offered[:] = [devnet.url]
 
     with pytest.raises(SignerUnavailable):
-        await runner.handle(_job("back1"), Delivery(attempt=1))
-    await runner.handle(_job("back1"), Delivery(attempt=2))
+        await runner.handle(t2i_job("back1"), delivery(attempt=1))
+    await runner.handle(t2i_job("back1"), delivery(attempt=2))
 
-    result = await _result(bus, "back1")
+    result = await result_of("back1")
     assert result.ok and result.attempts == 1
     assert [(c.body["idempotency_key"], c.status) for c in signer.of("pay")] == [
         ("back1.1.0", 503),
@@ -804,23 +746,25 @@ async def test_a_job_handed_back_pays_on_its_next_delivery_under_that_deliverys_
     ],
 )
 async def test_a_payment_whose_answer_was_lost_is_asked_again_and_made_once(
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
-    offer: list[str],
+    offered: list[str],
     lost: Reply,
     client_timeout_s: float,
-    reporter: OutcomeReporter,
+    make_runner: MakeRunner,
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
     signer.then("pay", lost)
-    offer[:] = [devnet.url]
+    offered[:] = [devnet.url]
     timeout = aiohttp.ClientTimeout(total=client_timeout_s)
-    async with new_http_client() as http, aiohttp.ClientSession(timeout=timeout) as to_signer:
-        runner = await _runner(bus, reporter, http, to_signer, signer.url)
+    async with aiohttp.ClientSession(timeout=timeout) as to_signer:
+        runner = make_runner(payments=_payments(to_signer, signer.url), limits=LIMITS)
 
-        await runner.handle(_job("retry1"), Delivery())
+        await runner.handle(t2i_job("retry1"), delivery())
 
-    result = await _result(bus, "retry1")
+    result = await result_of("retry1")
     assert result.ok and result.attempts == 1
     first, second = signer.of("pay")
     assert first.body == second.body
@@ -830,14 +774,20 @@ async def test_a_payment_whose_answer_was_lost_is_asked_again_and_made_once(
 
 
 async def test_a_session_whose_answer_was_lost_is_opened_again_as_the_same_session(
-    runner: JobRunner, bus: Bus, signer: StubSigner, devnet: RunningDevnet, offer: list[str]
+    runner: JobRunner,
+    signer: StubSigner,
+    devnet: RunningDevnet,
+    offered: list[str],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
     signer.then("open", Reply(502, "bad gateway", made=True))
-    offer[:] = [devnet.url]
+    offered[:] = [devnet.url]
 
-    await runner.handle(_job("retry2"), Delivery())
+    await runner.handle(t2i_job("retry2"), delivery())
 
-    assert (await _result(bus, "retry2")).ok
+    assert (await result_of("retry2")).ok
     first, second = signer.of("open")
     assert (first.status, second.status) == (502, 200)
     assert first.body == second.body
@@ -859,20 +809,22 @@ async def test_a_session_whose_answer_was_lost_is_opened_again_as_the_same_sessi
 )
 async def test_a_settlement_the_signer_did_not_answer_is_asked_again(
     runner: JobRunner,
-    bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
     failing_devnet: RunningDevnet,
-    offer: list[str],
+    offered: list[str],
     replies: list[Reply],
     statuses: list[int],
+    t2i_job: Job,
+    delivery: Deliver,
+    result_of: ResultOf,
 ) -> None:
     signer.then("settle", *replies)
-    offer[:] = [failing_devnet.url, devnet.url]
+    offered[:] = [failing_devnet.url, devnet.url]
 
-    await runner.handle(_job("settle1"), Delivery())
+    await runner.handle(t2i_job("settle1"), delivery())
 
-    result = await _result(bus, "settle1")
+    result = await result_of("settle1")
     assert result.ok and result.orchestrator == devnet.url and result.attempts == 2
     [failed] = signer.of("pay", failing_devnet.url)
     assert failed.answer is not None
@@ -899,15 +851,19 @@ async def test_an_unexpected_error_after_paying_settles_the_payment_as_spent(
     bus: Bus,
     signer: StubSigner,
     devnet: RunningDevnet,
-    offer: list[str],
-    reporter: OutcomeReporter,
+    offered: list[str],
+    make_runner: MakeRunner,
+    t2i_job: Job,
+    delivery: Deliver,
 ) -> None:
-    offer[:] = [devnet.url]
-    async with new_http_client() as http, signer_http() as to_signer:
-        runner = await _runner(bus, reporter, http, to_signer, signer.url, worker=BrokenWorker)
+    offered[:] = [devnet.url]
+    async with signer_http() as to_signer:
+        runner = make_runner(
+            payments=_payments(to_signer, signer.url), worker=BrokenWorker, limits=LIMITS
+        )
 
         with pytest.raises(RuntimeError):
-            await runner.handle(_job("broken1"), Delivery())
+            await runner.handle(t2i_job("broken1"), delivery())
 
     [paid] = signer.of("pay")
     assert paid.answer is not None

@@ -13,31 +13,22 @@ import math
 import time
 import wave
 from array import array
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from lpgw.blobs import BlobStore
-from lpgw.bus import Bus
 from lpgw.bus.events import (
     AiJob,
     BlobRef,
-    Candidate,
     JobResult,
-    SelectionReply,
     SelectionRequest,
 )
 from lpgw.devnet.launcher import RunningDevnet
 from lpgw.pipelines import MP4, NO_FACTS, PIPELINES, PNG, WAV, InputFacts, MediaKind
-from lpgw.session.ai_worker import AiWorker, new_http_client
 from lpgw.session.jobs import JobLimits, JobRunner
-from lpgw.session.orchestrator_info import OrchestratorInfos
-from lpgw.session.outcomes import OutcomeReporter
-from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.payments import OffChainPayments
-from lpgw.signer_client import OFF_CHAIN
-from lpgw.wire.client import OrchestratorClient
+from lpgw.session.keepalive import Progress
 from PIL import Image
 
 pytestmark = pytest.mark.integration
@@ -223,65 +214,12 @@ async def stored_job(media: BlobStore, job_id: str, case: Case, store: bool = Tr
 # --- the gateway around the job runner ------------------------------------------------------
 
 
-class Delivery:
-    attempt = 1
-
-    async def in_progress(self) -> None:
-        return None
-
-
 @pytest.fixture
-async def offered(bus: Bus) -> AsyncIterator[tuple[list[str], list[SelectionRequest]]]:
-    """The URLs the stub selector offers (set in place), and every request it got."""
-    urls: list[str] = []
-    asked: list[SelectionRequest] = []
-
-    async def answer(request: SelectionRequest) -> SelectionReply:
-        asked.append(request)
-        chosen = [u for u in urls if u not in request.exclude][: request.limit]
-        return SelectionReply(
-            candidates=[
-                Candidate(
-                    url=u, address="", price_per_unit=0, pixels_per_unit=1, latency_ms=1, score=1
-                )
-                for u in chosen
-            ]
-        )
-
-    sub = await bus.serve(bus.names.select, bus.names.selector_queue, SelectionRequest, answer)
-    try:
-        yield urls, asked
-    finally:
-        await sub.unsubscribe()
-
-
-@pytest.fixture
-async def media(bus: Bus) -> BlobStore:
-    return await BlobStore.open(bus.nc, bus.names, ttl_s=600)
-
-
-@pytest.fixture
-async def runner(bus: Bus, media: BlobStore) -> AsyncIterator[JobRunner]:
-    async with new_http_client() as http, OutcomeReporter(bus, interval_s=0.05) as outcomes:
-        yield JobRunner(
-            bus=bus,
-            attempt=PaidAttempt(
-                infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
-                payments=OffChainPayments(),
-                worker=AiWorker(http, max_response_bytes=8 << 20),
-                media=media,
-                attempt_timeout_s=20,
-                media_timeout_s=5,
-            ),
-            inputs=media,
-            outcomes=outcomes,
-            limits=JobLimits(max_attempts=2, keepalive_s=1),
-        )
-
-
-async def result_of(bus: Bus, job_id: str) -> JobResult:
-    return await bus.wait_for(
-        bus.names.result(INBOX, job_id), JobResult, timeout=5, stream=bus.names.results_stream
+def runner(make_runner: Callable[..., JobRunner]) -> JobRunner:
+    return make_runner(
+        limits=JobLimits(max_attempts=2, keepalive_s=1),
+        max_response_bytes=8 << 20,
+        media_timeout_s=5,
     )
 
 
@@ -297,27 +235,28 @@ def media_urls(response: dict[str, Any], kind: MediaKind) -> list[str]:
 @pytest.mark.parametrize("case", CASES)
 async def test_every_pipeline_answers_and_its_media_are_stored(
     runner: JobRunner,
-    bus: Bus,
     media: BlobStore,
     devnet: RunningDevnet,
-    offered: tuple[list[str], list[SelectionRequest]],
+    offered: list[str],
+    selection_requests: list[SelectionRequest],
     case: Case,
+    delivery: Callable[..., Progress],
+    result_of: Callable[[str], Awaitable[JobResult]],
 ) -> None:
-    urls, asked = offered
-    urls[:] = [devnet.url]
+    offered[:] = [devnet.url]
     pipeline = PIPELINES[case.pipeline]
     job_id = "j" + hashlib.sha256(case.pipeline.encode()).hexdigest()[:12]
     job = await stored_job(media, job_id, case)
 
-    await runner.handle(job, Delivery())
+    await runner.handle(job, delivery())
 
-    result = await result_of(bus, job_id)
+    result = await result_of(job_id)
     assert result.ok, result.error
     assert (result.orchestrator, result.attempts) == (devnet.url, 1)
     assert result.response is not None
     pipeline.response.model_validate(result.response)
     assert case.check_response(result.response)
-    assert [(a.pipeline, a.model_id, a.capability) for a in asked] == [
+    assert [(a.pipeline, a.model_id, a.capability) for a in selection_requests] == [
         (pipeline.name, pipeline.default_model, int(pipeline.capability))
     ]
     if case.media is None:
@@ -348,22 +287,23 @@ async def test_every_pipeline_answers_and_its_media_are_stored(
 )
 async def test_a_job_whose_input_is_no_longer_stored_is_a_503(
     runner: JobRunner,
-    bus: Bus,
     media: BlobStore,
     devnet: RunningDevnet,
-    offered: tuple[list[str], list[SelectionRequest]],
+    offered: list[str],
+    selection_requests: list[SelectionRequest],
     case: Case,
     part: str,
+    delivery: Callable[..., Progress],
+    result_of: Callable[[str], Awaitable[JobResult]],
 ) -> None:
-    urls, asked = offered
-    urls[:] = [devnet.url]
+    offered[:] = [devnet.url]
     job = await stored_job(media, "lost1", case, store=False)
 
-    await runner.handle(job, Delivery())
+    await runner.handle(job, delivery())
 
-    result = await result_of(bus, "lost1")
+    result = await result_of("lost1")
     assert not result.ok and result.error is not None
     assert result.error.status == 503
     assert result.error.message == f"the request's {part} is no longer stored"
     assert result.attempts == 0
-    assert asked == [], "no orchestrator is looked for"
+    assert selection_requests == [], "no orchestrator is looked for"

@@ -6,15 +6,14 @@ import datetime
 import os
 import ssl
 import sys
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 from lpgw.bus import Bus
-from lpgw.bus.events import AiJob, Candidate, JobResult, SelectionReply, SelectionRequest
+from lpgw.bus.events import AiJob, JobResult
 from lpgw.devnet.certificates import self_signed
 from lpgw.devnet.certificates import write as write_certificates
 from lpgw.devnet.launcher import RunningDevnet
@@ -23,23 +22,7 @@ from lpgw.stack.ports import free_port
 
 pytestmark = pytest.mark.integration
 
-MODEL = "stabilityai/sdxl-turbo"
 INBOX = "intake1"
-
-
-@pytest.fixture
-async def stub_selector(bus: Bus, devnet: RunningDevnet) -> AsyncIterator[None]:
-    async def answer(request: SelectionRequest) -> SelectionReply:
-        candidate = Candidate(
-            url=devnet.url, address="", price_per_unit=0, pixels_per_unit=1, latency_ms=1, score=1
-        )
-        return SelectionReply(candidates=[candidate])
-
-    sub = await bus.serve(bus.names.select, bus.names.selector_queue, SelectionRequest, answer)
-    try:
-        yield
-    finally:
-        await sub.unsubscribe()
 
 
 @contextlib.contextmanager
@@ -83,21 +66,16 @@ async def _until_ready(port: int) -> None:
 
 
 async def test_session_process_works_a_job_and_stops(
-    session_process: tuple[LoggedProcess, int], bus: Bus, stub_selector: None
+    session_process: tuple[LoggedProcess, int],
+    bus: Bus,
+    devnet: RunningDevnet,
+    offered: list[str],
+    t2i_job: Callable[..., AiJob],
 ) -> None:
+    offered[:] = [devnet.url]
     process, port = session_process
     await _until_ready(port)
-    now = time.time()
-    job = AiJob(
-        inbox=INBOX,
-        job_id="pjob1",
-        pipeline="text-to-image",
-        model_id=MODEL,
-        request={"prompt": "a boat", "width": 32, "height": 32, "model_id": MODEL},
-        units=32 * 32,
-        submitted_at=now,
-        deadline=now + 60,
-    )
+    job = t2i_job("pjob1", prompt="a boat", width=32, height=32)
     await bus.publish(bus.names.ai_job("text-to-image"), job, msg_id=job.job_id)
 
     result = await bus.wait_for(

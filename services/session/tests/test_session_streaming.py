@@ -8,29 +8,15 @@ that streams one token every TOKEN_DELAY_MS; the selector is a stub responder.
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
-from lpgw.blobs import BlobStore
-from lpgw.bus import Bus
 from lpgw.bus.chunks import Chunk, ChunkInbox, Head
-from lpgw.bus.events import (
-    AiJob,
-    Candidate,
-    JobResult,
-    SelectionReply,
-    SelectionRequest,
-)
+from lpgw.bus.events import AiJob, JobResult
 from lpgw.devnet.launcher import RunningDevnet, start_devnet
 from lpgw.pipelines import PIPELINES, LLMRequest, LLMResponse
-from lpgw.session.ai_worker import AiWorker, new_http_client
-from lpgw.session.jobs import JobLimits, JobRunner
-from lpgw.session.orchestrator_info import OrchestratorInfos
-from lpgw.session.outcomes import OutcomeReporter
-from lpgw.session.paid_attempt import PaidAttempt
-from lpgw.session.payments import OffChainPayments
-from lpgw.signer_client import OFF_CHAIN
-from lpgw.wire.client import OrchestratorClient
+from lpgw.session.jobs import JobRunner
+from lpgw.session.keepalive import Progress
 
 pytestmark = pytest.mark.integration
 
@@ -74,65 +60,9 @@ def llm_job(job_id: str, max_tokens: int) -> AiJob:
     )
 
 
-class Delivery:
-    def __init__(self, attempt: int) -> None:
-        self.attempt = attempt
-
-    async def in_progress(self) -> None:
-        return None
-
-
 @pytest.fixture
-async def offered(bus: Bus) -> AsyncIterator[list[str]]:
-    """The URLs the stub selector offers, in order (set in place)."""
-    urls: list[str] = []
-
-    async def answer(request: SelectionRequest) -> SelectionReply:
-        chosen = [u for u in urls if u not in request.exclude][: request.limit]
-        return SelectionReply(
-            candidates=[
-                Candidate(
-                    url=u, address="", price_per_unit=0, pixels_per_unit=1, latency_ms=1, score=1
-                )
-                for u in chosen
-            ]
-        )
-
-    sub = await bus.serve(bus.names.select, bus.names.selector_queue, SelectionRequest, answer)
-    try:
-        yield urls
-    finally:
-        await sub.unsubscribe()
-
-
-@pytest.fixture
-async def runner(bus: Bus) -> AsyncIterator[JobRunner]:
-    media = await BlobStore.open(bus.nc, bus.names, ttl_s=600)
-    async with new_http_client() as http, OutcomeReporter(bus, interval_s=0.05) as outcomes:
-        yield JobRunner(
-            bus=bus,
-            attempt=PaidAttempt(
-                infos=OrchestratorInfos(OrchestratorClient(), OFF_CHAIN),
-                payments=OffChainPayments(),
-                worker=AiWorker(http, max_response_bytes=1 << 20),
-                media=media,
-                attempt_timeout_s=20,
-            ),
-            inputs=media,
-            outcomes=outcomes,
-            limits=JobLimits(max_attempts=3, keepalive_s=1),
-        )
-
-
-@pytest.fixture
-async def inbox(bus: Bus) -> AsyncIterator[ChunkInbox]:
-    """Intake's end of the streams sent to INBOX."""
-    opened = ChunkInbox(bus, INBOX)
-    await opened.start()
-    try:
-        yield opened
-    finally:
-        await opened.close()
+def runner(make_runner: Callable[..., JobRunner]) -> JobRunner:
+    return make_runner()
 
 
 class Arrivals:
@@ -144,8 +74,9 @@ class Arrivals:
         self.times: list[float] = []
         self.first = asyncio.Event()
         self._came = asyncio.Event()
+        self._collecting = asyncio.create_task(self._collect())
 
-    async def collect(self) -> None:
+    async def _collect(self) -> None:
         while True:
             chunk = await self.queue.get()
             self.chunks.append(chunk)
@@ -161,31 +92,31 @@ class Arrivals:
                 await self._came.wait()
         return self.chunks
 
-
-async def result_of(bus: Bus, job_id: str) -> JobResult:
-    return await bus.wait_for(
-        bus.names.result(INBOX, job_id), JobResult, timeout=5, stream=bus.names.results_stream
-    )
+    async def with_result(self, result: Awaitable[JobResult]) -> tuple[JobResult, list[Chunk]]:
+        """The job's result, and every chunk it counts; collecting stops."""
+        try:
+            answered = await result
+            return answered, await self.until(answered.chunks)
+        finally:
+            self._collecting.cancel()
 
 
 async def test_a_stream_reaches_intake_event_by_event_and_ends_with_done(
     runner: JobRunner,
-    bus: Bus,
     inbox: ChunkInbox,
     slow_llm: RunningDevnet,
     offered: list[str],
+    delivery: Callable[..., Progress],
+    result_of: Callable[[str], Awaitable[JobResult]],
 ) -> None:
     offered[:] = [slow_llm.url]
     arrivals = Arrivals(inbox.expect("s1"))
-    collecting = asyncio.create_task(arrivals.collect())
 
     started = time.monotonic()
-    await runner.handle(llm_job("s1", max_tokens=12), Delivery(attempt=2))
+    await runner.handle(llm_job("s1", max_tokens=12), delivery(attempt=2))
     finished = time.monotonic()
 
-    result = await result_of(bus, "s1")
-    chunks = await arrivals.until(result.chunks)
-    collecting.cancel()
+    result, chunks = await arrivals.with_result(result_of("s1"))
     assert result.ok and result.error is None
     assert (result.orchestrator, result.attempts) == (slow_llm.url, 1)
     assert (result.chunks, result.delivery) == (len(chunks), 2)
@@ -216,17 +147,17 @@ async def test_a_stream_reaches_intake_event_by_event_and_ends_with_done(
 
 async def test_the_client_leaving_mid_stream_ends_the_job_at_once_with_499(
     runner: JobRunner,
-    bus: Bus,
     inbox: ChunkInbox,
     slow_llm: RunningDevnet,
     offered: list[str],
+    delivery: Callable[..., Progress],
+    result_of: Callable[[str], Awaitable[JobResult]],
 ) -> None:
     offered[:] = [slow_llm.url]
     arrivals = Arrivals(inbox.expect("s2"))
-    collecting = asyncio.create_task(arrivals.collect())
     whole_stream_s = 200 * TOKEN_DELAY_MS / 1000
 
-    handling = asyncio.create_task(runner.handle(llm_job("s2", max_tokens=200), Delivery(1)))
+    handling = asyncio.create_task(runner.handle(llm_job("s2", max_tokens=200), delivery(1)))
     async with asyncio.timeout(5):
         await arrivals.first.wait()
     await inbox.cancel("s2")
@@ -235,9 +166,7 @@ async def test_the_client_leaving_mid_stream_ends_the_job_at_once_with_499(
         await handling
     stopped_after = time.monotonic() - left
 
-    result = await result_of(bus, "s2")
-    chunks = await arrivals.until(result.chunks)
-    collecting.cancel()
+    result, chunks = await arrivals.with_result(result_of("s2"))
     assert stopped_after < 1.0, f"the handler went on {stopped_after:.2f} s after the cancel"
     assert not result.ok and result.error is not None
     assert result.error.status == 499
@@ -249,21 +178,19 @@ async def test_the_client_leaving_mid_stream_ends_the_job_at_once_with_499(
 
 async def test_a_stream_fails_over_before_its_first_event(
     runner: JobRunner,
-    bus: Bus,
     inbox: ChunkInbox,
     failing_devnet: RunningDevnet,
     slow_llm: RunningDevnet,
     offered: list[str],
+    delivery: Callable[..., Progress],
+    result_of: Callable[[str], Awaitable[JobResult]],
 ) -> None:
     offered[:] = [failing_devnet.url, slow_llm.url]
     arrivals = Arrivals(inbox.expect("s3"))
-    collecting = asyncio.create_task(arrivals.collect())
 
-    await runner.handle(llm_job("s3", max_tokens=3), Delivery(1))
+    await runner.handle(llm_job("s3", max_tokens=3), delivery(1))
 
-    result = await result_of(bus, "s3")
-    chunks = await arrivals.until(result.chunks)
-    collecting.cancel()
+    result, chunks = await arrivals.with_result(result_of("s3"))
     assert result.ok and (result.orchestrator, result.attempts) == (slow_llm.url, 2)
     assert chunks[0].head is not None
     assert chunks[0].head.headers["X-Orchestrator-Url"] == slow_llm.url
