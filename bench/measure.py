@@ -14,6 +14,10 @@ import aiohttp
 import redis.asyncio as aioredis
 
 Counters = Callable[[], Awaitable[dict[str, float]]]
+GATEWAY = ("intake", "session", "selector", "payment-signer", "delivery", "nats", "valkey")
+"""The gateway's processes, whose CPU is summed as the gateway's."""
+SHORT = {"payment-signer": "signer"}
+"""Column names where the process name is too wide."""
 
 
 def cpu_seconds(pid: int) -> float:

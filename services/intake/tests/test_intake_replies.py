@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from lpgw.bus.events import JobError, JobResult
+from lpgw.intake.ai.media_urls import rehost_urls
 from lpgw.intake.errors import (
     BodyTooLarge,
     FieldError,
@@ -14,7 +15,6 @@ from lpgw.intake.errors import (
     QueueUnavailable,
     ResultTimeout,
 )
-from lpgw.intake.media_urls import rehost_urls
 from lpgw.intake.replies import reply_for_error, reply_for_result
 
 BASE = "https://media.example"

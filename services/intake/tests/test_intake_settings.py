@@ -55,7 +55,7 @@ def test_prod_refuses_a_loopback_media_url(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_the_core_imports_no_io_library() -> None:
     """Validation, job building and reply mapping run without NATS, HTTP servers or Redis."""
-    core = ["validation", "ai.jobs", "byoc.request", "media_urls", "errors", "replies"]
+    core = ["validation", "ai.jobs", "byoc.request", "ai.media_urls", "errors", "replies"]
     code = (
         "import sys\n"
         + "".join(f"import lpgw.intake.{name}\n" for name in core)

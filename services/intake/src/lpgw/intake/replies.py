@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lpgw.bus.events import JobResult
+from lpgw.intake.ai.media_urls import rehost_urls
 from lpgw.intake.errors import (
     BodyTooLarge,
     FileRejected,
@@ -23,7 +24,6 @@ from lpgw.intake.errors import (
     UnreadableInput,
     UnsupportedBody,
 )
-from lpgw.intake.media_urls import rehost_urls
 from lpgw.service.envelope import error_body
 
 ORCHESTRATOR_HEADER = "X-Orchestrator-Url"

@@ -11,8 +11,8 @@ from typing import Any
 
 from lpgw.bus.events import JobResult
 from lpgw.bus.subjects import Names
+from lpgw.intake.ai.media_urls import rehost_urls
 from lpgw.intake.errors import QueueUnavailable, UnknownRequestId
-from lpgw.intake.media_urls import rehost_urls
 from lpgw.intake.replies import Reply, passes_through
 from lpgw.intake.submission import JobBus
 from lpgw.pipelines import AsyncFailure, AsyncStatus, ErrorMessage
