@@ -22,10 +22,9 @@ direct path has no gateway to fill it in.
 
 upscale gets 256×256 (×4 is 1024×1024): from 512×512 the devnet would write a 2048×2048 PNG
 of several MB, half a second of its CPU per request. segment-anything-2 gets a 512×512
-picture, not a 1024×768 photo: SAM2 answers its masks as
-text at the image's size, and a 1024×768 mask is about 5.8 MB, more than the gateway's NATS
-`max_payload` (4 MiB) lets the session publish as one result (the job is retried, then times
-out at intake with 504; see docs/performance.md).
+picture, not a 1024×768 photo: SAM2 answers its masks as text at the image's size (a
+1024×768 mask is about 5.8 MB, which the gateway stores as a blob rather than one message),
+and the first figures were taken at 512×512 (docs/performance.md).
 """
 
 import random

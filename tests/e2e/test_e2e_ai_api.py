@@ -281,6 +281,20 @@ def test_segment_anything_2_returns_masks(gateway: Gateway) -> None:
     assert answer.masks and answer.scores
 
 
+def test_an_answer_larger_than_a_bus_message_still_arrives(gateway: Gateway) -> None:
+    """segment-anything-2's masks for a 1024 x 768 image are megabytes of text: more than a
+    NATS message holds."""
+    response = post_form(
+        gateway,
+        "/segment-anything-2",
+        {"box": "[100, 100, 600, 500]"},
+        {"image": ("big.png", png(1024, 768), "image/png")},
+    )
+    answer = parsed("/segment-anything-2", response)
+    assert len(response.content) > 4 * 1024 * 1024
+    assert json.loads(answer.scores)
+
+
 def test_image_to_text_captions(gateway: Gateway) -> None:
     response = post_form(
         gateway, "/image-to-text", {"prompt": ""}, {"image": ("x.png", png(32, 32), "image/png")}

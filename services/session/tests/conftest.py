@@ -146,6 +146,7 @@ def make_runner(
                 media_timeout_s=media_timeout_s,
             ),
             inputs=media,
+            results=media,
             byoc=byoc,
             outcomes=reporter,
             limits=limits,

@@ -13,7 +13,7 @@ import pytest
 from lpgw.apikeys import ApiKeyStore
 from lpgw.apikeys.tokens import format_key
 from lpgw.blobs import BlobStore
-from lpgw.bus import AiJob, JobError, JobResult
+from lpgw.bus import AiJob, BlobRef, JobError, JobResult
 from lpgw.pipelines import DECLARED, InputFacts, by_path
 from lpgw.pipelines.speech import DEFAULT_SPEAKER
 from lpgw.state import Keys
@@ -350,6 +350,45 @@ async def test_a_failed_job_on_a_multipart_route(
     expected = message.format(job=response.headers["x-request-id"])
     assert response.status_code == status
     assert response.json() == {"error": {"message": expected}, "detail": {"msg": expected}}
+
+
+async def test_a_response_stored_apart_is_read_back(
+    ai_intake: Any, play_session: Any, inputs_store: Any, samples: Any
+) -> None:
+    """The session stores a response too large for a message as a blob and names it."""
+    masks = "[" + ", ".join(["0.5"] * 200_000) + "]"
+
+    async def answer(job: AiJob) -> JobResult:
+        body = json.dumps({"masks": masks, "scores": "[1]", "logits": "[]"}).encode()
+        blob = await inputs_store.put(f"res.{job.job_id}/response.json", body, "application/json")
+        ref = BlobRef(key=blob.key, content_type=blob.content_type, size=blob.size, sha256="")
+        return JobResult(job_id=job.job_id, ok=True, response_blob=ref)
+
+    await play_session(answer)
+    async with ai_intake() as intake:
+        response = await intake.client.post(
+            "/segment-anything-2",
+            files={"image": ("in.png", samples.png(WIDTH, HEIGHT), "image/png")},
+        )
+    assert response.status_code == 200, response.text[:200]
+    assert response.json() == {"masks": masks, "scores": "[1]", "logits": "[]"}
+
+
+async def test_a_response_stored_apart_but_lost_is_a_503(
+    ai_intake: Any, play_session: Any, samples: Any
+) -> None:
+    async def answer(job: AiJob) -> JobResult:
+        ref = BlobRef(key=f"res.{job.job_id}/gone.json", content_type="x", size=1, sha256="")
+        return JobResult(job_id=job.job_id, ok=True, response_blob=ref)
+
+    await play_session(answer)
+    async with ai_intake() as intake:
+        response = await intake.client.post(
+            "/image-to-text",
+            files={"image": ("in.png", samples.png(WIDTH, HEIGHT), "image/png")},
+        )
+    assert response.status_code == 503
+    assert "could not be read" in response.json()["detail"]["msg"]
 
 
 # The key at the door ----------------------------------------------------------------------------

@@ -84,6 +84,9 @@ class JobResult(Event):
     job_id: str
     ok: bool
     response: dict[str, Any] | None = None
+    response_blob: BlobRef | None = None
+    """A response too large for a message (a segment-anything-2 answer is megabytes of mask
+    text) is stored as this JSON blob instead of `response`."""
     media: list[BlobRef] = Field(default_factory=list)
     error: JobError | None = None
     orchestrator: str | None = None

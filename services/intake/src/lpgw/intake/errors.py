@@ -78,3 +78,7 @@ class UnknownRequestId(IntakeError):
 
 class InvalidJobRequest(IntakeError):
     """The BYOC `Livepeer` header (or the route) is not a usable job."""
+
+
+class ResultUnavailable(IntakeError):
+    """The job's result was stored apart (too large for a message) and cannot be read back."""

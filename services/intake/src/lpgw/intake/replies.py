@@ -20,6 +20,7 @@ from lpgw.intake.errors import (
     NoDefaultModel,
     QueueUnavailable,
     ResultTimeout,
+    ResultUnavailable,
     UnknownRequestId,
     UnreadableInput,
     UnsupportedBody,
@@ -79,6 +80,8 @@ def reply_for_error(exc: IntakeError, job_id: str) -> Reply:
             return Reply(413, error_body(str(exc)))
         case QueueUnavailable():
             return Reply(503, error_body(f"job queue unavailable, retry later (request {job_id})"))
+        case ResultUnavailable():
+            return Reply(503, error_body(f"{exc} (request {job_id})"))
         case ResultTimeout():
             return Reply(504, error_body(f"timed out waiting for a result (request {job_id})"))
         case _:

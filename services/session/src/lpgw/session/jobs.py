@@ -46,6 +46,8 @@ from lpgw.session.failures import (
 )
 from lpgw.session.inputs import InputLost, InputReader, outgoing_body
 from lpgw.session.keepalive import Progress, kept_alive
+from lpgw.session.large_results import spilled
+from lpgw.session.media import MediaStore
 from lpgw.session.outcomes import OutcomeReporter
 from lpgw.session.paid_attempt import PaidAttempt, Success
 from lpgw.signer_client.errors import (
@@ -105,6 +107,7 @@ class JobRunner:
         bus: Bus,
         attempt: PaidAttempt,
         inputs: InputReader,
+        results: MediaStore,
         outcomes: OutcomeReporter,
         limits: JobLimits,
         byoc: ByocWork | None = None,
@@ -114,6 +117,7 @@ class JobRunner:
         self._names = bus.names
         self._attempt = attempt
         self._inputs = inputs
+        self._results = results
         self._byoc = byoc
         self._outcomes = outcomes
         self._limits = limits
@@ -143,6 +147,7 @@ class JobRunner:
                             logger.warning("job_handed_back", extra={"delivery": delivery.attempt})
                             raise
                         result = _failed(job, signer_unavailable(), attempts=0)
+                    result = await spilled(result, self._results)
                     await self._bus.publish(subject, result, msg_id=job.job_id)
             finally:
                 self._outcomes.add(tries.outcomes)

@@ -108,6 +108,7 @@ async def _work(stop: asyncio.Event, settings: SessionSettings) -> None:
                     bus=bus,
                     attempt=attempt,
                     inputs=media,
+                    results=media,
                     byoc=byoc,
                     outcomes=outcomes,
                     limits=JobLimits(

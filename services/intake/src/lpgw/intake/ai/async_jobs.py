@@ -11,6 +11,7 @@ from typing import Any
 
 from lpgw.bus.events import JobResult
 from lpgw.bus.subjects import Names
+from lpgw.intake.ai.large_results import ResultStore, unspilled
 from lpgw.intake.ai.media_urls import rehost_urls
 from lpgw.intake.errors import QueueUnavailable, UnknownRequestId
 from lpgw.intake.replies import Reply, passes_through
@@ -43,7 +44,13 @@ async def forget(redis: Redis, keys: Keys, job_id: str) -> None:
 
 
 async def poll(
-    redis: Redis, keys: Keys, bus: JobBus, names: Names, job_id: str, media_base_url: str
+    redis: Redis,
+    keys: Keys,
+    bus: JobBus,
+    names: Names,
+    store: ResultStore,
+    job_id: str,
+    media_base_url: str,
 ) -> Reply:
     try:
         known = await redis.exists(keys.ai_async_job(job_id))
@@ -56,7 +63,7 @@ async def poll(
     )
     if result is None:
         return Reply(202, AsyncStatus(status="processing").model_dump(exclude_none=True))
-    return Reply(200, status_body(result, media_base_url))
+    return Reply(200, status_body(await unspilled(result, store), media_base_url))
 
 
 def status_body(result: JobResult, media_base_url: str) -> dict[str, Any]:

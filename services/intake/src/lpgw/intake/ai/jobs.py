@@ -32,9 +32,12 @@ class StoredInput(Protocol):
 
 
 class InputStore(Protocol):
-    """Where uploaded files wait for the session (lpgw.blobs.BlobStore has this shape)."""
+    """Where uploaded files wait for the session, and large results wait for intake
+    (lpgw.blobs.BlobStore has this shape)."""
 
     async def put(self, key: str, data: bytes, content_type: str) -> StoredInput: ...
+
+    async def get(self, key: str) -> tuple[bytes, str]: ...
 
 
 def new_job_id() -> str:

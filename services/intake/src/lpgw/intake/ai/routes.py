@@ -19,6 +19,7 @@ from lpgw.intake.ai.async_jobs import ASYNC_INBOX, forget, poll, remember
 from lpgw.intake.ai.decoding import decode_body
 from lpgw.intake.ai.facts import measure
 from lpgw.intake.ai.jobs import forwarded_request, new_job_id, pipeline_job, store_inputs
+from lpgw.intake.ai.large_results import unspilled
 from lpgw.intake.ai.relay import answer_streamed
 from lpgw.intake.body import read_body
 from lpgw.intake.deps import Intake, IntakeDep
@@ -136,6 +137,7 @@ async def _answer(
         result = await submit(
             intake.bus, intake.inbox, intake.names, job, settings.intake_request_timeout_s
         )
+        result = await unspilled(result, intake.media)
         if result.error is not None:
             log.warning("job_failed", extra={"model_id": model, "error": result.error})
         return json_reply(reply_for_result(result, settings.intake_media_base_url))
@@ -162,6 +164,7 @@ def _result_endpoint() -> Endpoint:
                 intake.keys,
                 intake.bus,
                 intake.names,
+                intake.media,
                 job_id,
                 intake.settings.intake_media_base_url,
             )
