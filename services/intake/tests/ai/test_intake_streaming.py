@@ -262,3 +262,26 @@ async def test_a_client_that_goes_away_stops_the_worker(
                 assert text.startswith("data: ")
                 break  # the client has seen enough and hangs up
         await asyncio.wait_for(told.wait(), WAIT_S)
+
+
+async def test_a_client_leaving_before_the_first_event_is_told_to_the_worker(
+    served_intake: Any, play_session: Any, bus: Bus
+) -> None:
+    """A BYOC container (or a slow model) may work, and be paid, a long time before its first
+    byte: the worker hears of the client leaving then too."""
+    told = asyncio.Event()
+
+    async def think_long(job: AiJob) -> JobResult:
+        sender = ChunkSender(bus, job.inbox, job.job_id, delivery=1)
+        async with CancelWatch(bus, job.job_id) as watch:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(watch.cancelled.wait(), WAIT_S)
+            if watch.cancelled.is_set():
+                told.set()
+        return finished(job, sender, JobError(status=499, message="the client closed"))
+
+    await play_session(think_long)
+    async with served_intake() as base, httpx.AsyncClient(base_url=base) as client:
+        with contextlib.suppress(httpx.TimeoutException):
+            await client.post("/llm", json=STREAM_REQUEST, timeout=0.5)
+        await asyncio.wait_for(told.wait(), WAIT_S)

@@ -82,3 +82,7 @@ class InvalidJobRequest(IntakeError):
 
 class ResultUnavailable(IntakeError):
     """The job's result was stored apart (too large for a message) and cannot be read back."""
+
+
+class ClientDisconnected(IntakeError):
+    """The client went away before its answer began (nobody reads the reply)."""

@@ -12,6 +12,7 @@ from lpgw.bus.events import JobResult
 from lpgw.intake.ai.media_urls import rehost_urls
 from lpgw.intake.errors import (
     BodyTooLarge,
+    ClientDisconnected,
     FileRejected,
     IntakeError,
     InvalidJobRequest,
@@ -80,6 +81,8 @@ def reply_for_error(exc: IntakeError, job_id: str) -> Reply:
             return Reply(413, error_body(str(exc)))
         case QueueUnavailable():
             return Reply(503, error_body(f"job queue unavailable, retry later (request {job_id})"))
+        case ClientDisconnected():
+            return Reply(499, error_body(f"the client closed the connection (request {job_id})"))
         case ResultUnavailable():
             return Reply(503, error_body(f"{exc} (request {job_id})"))
         case ResultTimeout():

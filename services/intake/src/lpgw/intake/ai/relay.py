@@ -11,18 +11,20 @@ come and every chunk it counts has been relayed. When the client goes away, the 
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
+from typing import Any
 
 from lpgw.bus.chunks import Chunk, ChunkInbox
 from lpgw.bus.errors import BusError, BusTimeout
 from lpgw.bus.events import AiJob, JobResult
 from lpgw.bus.subjects import Names
-from lpgw.intake.errors import QueueUnavailable, ResultTimeout
+from lpgw.intake.errors import ClientDisconnected, QueueUnavailable, ResultTimeout
 from lpgw.intake.replies import reply_for_result
 from lpgw.intake.responses import json_reply
 from lpgw.intake.submission import Inbox, JobBus, publish_job
 from lpgw.service.logs import get_logger
+from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 log = get_logger(__name__)
@@ -63,16 +65,25 @@ class StreamedJob:
         inbox.expect(job.job_id)
         self._result: asyncio.Task[JobResult] | None = None
 
-    async def start(self) -> Started | JobResult:
+    async def start(self, gone: Awaitable[None] | None = None) -> Started | JobResult:
+        """`gone` returns when the client disconnects: before the first chunk too, the worker
+        is told (a BYOC job may work, and be paid, for minutes before its first byte)."""
+        watching = asyncio.ensure_future(gone) if gone is not None else None
         try:
             await publish_job(self._bus, self._names, self._job)
             self._result = asyncio.create_task(self._inbox.wait(self._job.job_id, self._timeout_s))
-            first = await self._next_chunk()
+            first = await self._first(watching)
             if isinstance(first, JobResult) and first.chunks > 0:
                 first = await self._overtaken(first)
+        except ClientDisconnected:
+            await self.close(cancelled=True)
+            raise
         except BaseException:
             await self.close()
             raise
+        finally:
+            if watching is not None:
+                watching.cancel()
         if isinstance(first, JobResult):
             await self.close()
             return first
@@ -87,6 +98,19 @@ class StreamedJob:
                 await self._result
         self._chunks.forget(self._job.job_id)
         self._inbox.forget(self._job.job_id)
+
+    async def _first(self, watching: "asyncio.Future[None] | None") -> Chunk | JobResult:
+        if watching is None:
+            return await self._next_chunk()
+        first = asyncio.ensure_future(self._next_chunk())
+        racing: set[asyncio.Future[Any]] = {first, watching}
+        await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+        if first.done():
+            return first.result()
+        first.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await first
+        raise ClientDisconnected()
 
     async def _next_chunk(self) -> Chunk | JobResult:
         """The next chunk, or the result if it comes first."""
@@ -178,12 +202,21 @@ async def answer_streamed(
     job: AiJob,
     timeout_s: float,
     media_base_url: str,
+    request: Request,
 ) -> Response:
     """Publish a streamed job; its answer as it comes, or its error if it failed first."""
-    started = await StreamedJob(bus, names, inbox, chunks, job, timeout_s).start()
+    job_run = StreamedJob(bus, names, inbox, chunks, job, timeout_s)
+    started = await job_run.start(client_gone(request))
     if not isinstance(started, Started):
         return json_reply(reply_for_result(started, media_base_url))
     return streaming_response(started)
+
+
+async def client_gone(request: Request) -> None:
+    """Returns when the client disconnects. The body has been read, so the only message the
+    server can still deliver is the disconnect."""
+    while (await request.receive())["type"] != "http.disconnect":
+        continue
 
 
 def streaming_response(started: Started) -> StreamingResponse:

@@ -133,6 +133,7 @@ async def _answer(
                 job,
                 settings.intake_request_timeout_s,
                 settings.intake_media_base_url,
+                request,
             )
         result = await submit(
             intake.bus, intake.inbox, intake.names, job, settings.intake_request_timeout_s

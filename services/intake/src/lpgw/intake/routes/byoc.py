@@ -102,6 +102,7 @@ async def _answer(route: str, request: Request, intake: Intake, job_id: str) -> 
             job,
             timeout_s,
             intake.settings.intake_media_base_url,
+            request,
         )
     except AccessError as exc:
         return json_reply(reply_for_access_error(exc))
