@@ -13,6 +13,7 @@ invalid response rather than memory used up.
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import Any
 
 import aiohttp
@@ -28,6 +29,7 @@ from lpgw.session.failures import (
     failure_for_status,
 )
 from lpgw.session.media import absolute_url, decode_data_url, is_data_url, media_content_type
+from lpgw.session.sse import split_events
 from lpgw.wire.headers import (
     AI_WORKER_AUTHORIZATION,
     AUTHORIZATION_HEADER,
@@ -124,10 +126,11 @@ class AiWorker:
         timeout_s: float,
         sink: Sink,
     ) -> int:
-        """POST a job answered with server-sent events; each event goes to `sink` as it
-        arrives, and the stream always ends with `data: [DONE]` (what OpenAI-style clients
-        wait for; quirk 7). Returns the number of events relayed. A failure before the first
-        event is an ordinary attempt failure; after it, `StreamBroken`."""
+        """POST a job answered with server-sent events; the events go to `sink` as they arrive
+        (those that arrived together as one piece, `sse.split_events`), and the stream always
+        ends with `data: [DONE]` (what OpenAI-style clients wait for; quirk 7). Returns the
+        number of events relayed. A failure before the first event is an ordinary attempt
+        failure; after it, `StreamBroken`."""
         url = absolute_url(transcoder, "/" + pipeline)
         timeout = aiohttp.ClientTimeout(total=timeout_s, connect=min(timeout_s, CONNECT_TIMEOUT_S))
         relayed = 0
@@ -144,22 +147,18 @@ class AiWorker:
                     raise failure_for_status(response.status, text.decode(errors="replace"))
                 if not response.content_type.startswith("text/event-stream"):
                     raise InvalidResponse(f"a stream was asked for, {response.content_type} came")
-                event = bytearray()
-                async for line in response.content:
-                    event += line
-                    if len(event) > MAX_EVENT_BYTES:
+                pending = b""
+                async for data in response.content.iter_any():
+                    events, pending = split_events(pending + data)
+                    if len(pending) > MAX_EVENT_BYTES:
                         too_large = StreamBroken if relayed else InvalidResponse
                         raise too_large(f"an event is larger than {MAX_EVENT_BYTES} bytes")
-                    if line.strip():
-                        continue
-                    if event.strip():
-                        done = event.strip() == SSE_DONE
-                        if not done:
-                            await sink(bytes(event))
-                            relayed += 1
-                        if done:
-                            break
-                    event.clear()
+                    answer = list(takewhile(lambda event: event.strip() != SSE_DONE, events))
+                    if answer:
+                        await sink(b"".join(answer))
+                        relayed += len(answer)
+                    if len(answer) < len(events):  # the orchestrator's [DONE]
+                        break
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             raise ConnectFailed(type(exc).__name__) from exc
         except (aiohttp.ServerTimeoutError, TimeoutError) as exc:
