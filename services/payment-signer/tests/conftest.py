@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import math
 import os
+import re
 import secrets
 import sys
 import time
@@ -21,7 +22,7 @@ import pytest
 import redis.asyncio as aioredis
 from lpgw.bus import Bus
 from lpgw.bus.events import SignatureAudit
-from lpgw.eth import PrivateKey
+from lpgw.eth import PrivateKey, check_form
 from lpgw.pm import (
     ExpirationParams,
     Payment,
@@ -440,6 +441,30 @@ async def snapshot(redis: aioredis.Redis, prefix: str) -> dict[bytes, Any]:
 
 
 @pytest.fixture
+def prefix_snapshot(
+    redis: aioredis.Redis, prefix: str
+) -> Callable[[], Awaitable[dict[bytes, Any]]]:
+    """prefix_snapshot() -> `snapshot` of this test's Redis prefix."""
+    return lambda: snapshot(redis, prefix)
+
+
+def signature_bytes(hex_signature: str) -> bytes:
+    """A signature the signer answered: 0x and 65 bytes of lower-case hex, in canonical form."""
+    assert re.fullmatch(r"0x[0-9a-f]{130}", hex_signature)
+    signature = bytes.fromhex(hex_signature[2:])
+    check_form(signature)
+    return signature
+
+
+async def signatures_counted(signer: httpx.AsyncClient, route: str) -> float:
+    """`lpgw_signer_signatures_total` of one route in the signer's /metrics (0 until counted)."""
+    metrics = (await signer.get("/metrics")).text
+    pattern = rf'^lpgw_signer_signatures_total\{{route="{re.escape(route)}"\}} (\S+)$'
+    line = re.search(pattern, metrics, re.MULTILINE)
+    return float(line.group(1)) if line else 0.0
+
+
+@pytest.fixture
 def helpers() -> Any:
     """Module-level helpers for test files (importlib mode cannot import conftest)."""
 
@@ -466,6 +491,8 @@ def helpers() -> Any:
         nonce_counter = staticmethod(nonce_counter)
         stored_credit = staticmethod(stored_credit)
         snapshot = staticmethod(snapshot)
+        signatures_counted = staticmethod(signatures_counted)
+        signature_bytes = staticmethod(signature_bytes)
         TOKEN = globals()["TOKEN"]
         CLIENT = globals()["CLIENT"]
         AUTH = globals()["AUTH"]

@@ -2,7 +2,6 @@
 OrchestratorInfo a gateway builds from a `/process/token` JobToken (no auth token)."""
 
 import json
-import re
 from collections.abc import AsyncIterator
 from fractions import Fraction
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from lpgw.bus.events import SignatureAudit
-from lpgw.eth import PrivateKey, check_form, recover_personal, recover_sign
+from lpgw.eth import PrivateKey, recover_personal, recover_sign
 from lpgw.service.health import Readiness
 from lpgw.signer.api.app import create_app
 from lpgw.signer.api.auth import BearerAuth, token_digest
@@ -59,7 +58,7 @@ async def sign_job(
 
 
 async def test_the_job_signature_recovers_to_the_sender(
-    signer: httpx.AsyncClient, key: PrivateKey
+    signer: httpx.AsyncClient, key: PrivateKey, helpers: Any
 ) -> None:
     response = await sign_job(signer)
 
@@ -67,9 +66,7 @@ async def test_the_job_signature_recovers_to_the_sender(
     body = response.json()
     assert set(body) == {"sender", "sig"}
     assert body["sender"] == key.checksum_address
-    assert re.fullmatch(r"0x[0-9a-f]{130}", body["sig"])
-    sig = bytes.fromhex(body["sig"][2:])
-    check_form(sig)
+    sig = helpers.signature_bytes(body["sig"])
     assert recover_sign((REQUEST + PARAMETERS).encode(), sig) == key.address
 
 
@@ -97,22 +94,14 @@ async def test_matches_the_byoc_job_vectors(vector: dict[str, Any], audit: BusAu
 
 
 async def test_each_job_signature_is_audited_and_counted(
-    signer: httpx.AsyncClient, read_audit: Any
+    signer: httpx.AsyncClient, read_audit: Any, helpers: Any
 ) -> None:
-    def count(metrics: str) -> float:
-        line = re.search(
-            r'^lpgw_signer_signatures_total\{route="/v1/byoc/sign-job"\} (\S+)$',
-            metrics,
-            re.MULTILINE,
-        )
-        return float(line.group(1)) if line else 0.0
-
-    before = count((await signer.get("/metrics")).text)
+    before = await helpers.signatures_counted(signer, SIGN_JOB)
     assert (await sign_job(signer)).status_code == 200
     assert (await sign_job(signer, parameters="{}")).status_code == 200
     assert (await sign_job(signer, request="[]")).status_code == 400
 
-    assert count((await signer.get("/metrics")).text) == before + 2
+    assert await helpers.signatures_counted(signer, SIGN_JOB) == before + 2
     events: list[SignatureAudit] = await read_audit()
     assert [(e.route, e.client, e.tickets, e.ev) for e in events] == [
         (SIGN_JOB, "default", 0, "0"),
@@ -161,80 +150,46 @@ def _of_length(length: int) -> str:
     return '{"a":"' + "x" * filler + '"}'
 
 
+EXACTLY_32 = (
+    "request and parameters of exactly 32 bytes are not signed (the length of a ticket hash); "
+    "add whitespace"
+)
+TOO_LONG = f"request and parameters exceed {MAX_JOB_BYTES} bytes"
+
+
+def _refused(request: object, parameters: object, message: str, id: str) -> Any:
+    """A table case: the body {request, parameters} and the 400's message."""
+    return pytest.param({"request": request, "parameters": parameters}, message, id=id)
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        pytest.param(
-            {"request": _of_length(32), "parameters": "{}"},
-            "request and parameters of exactly 32 bytes are not signed (the length of a "
-            "ticket hash); add whitespace",
-            id="32-bytes-is-the-length-of-a-ticket-hash",
+        _refused(_of_length(32), "{}", EXACTLY_32, "32-bytes-is-the-length-of-a-ticket-hash"),
+        _refused("{" + " " * 28 + "}", "{}", EXACTLY_32, "32-bytes-of-whitespace"),
+        _refused("not json", "{}", "request is not JSON", "request-not-json"),
+        _refused(REQUEST, "{", "parameters is not JSON", "parameters-not-json"),
+        _refused("[1, 2]", "{}", "request must be a JSON object", "request-an-array"),
+        _refused(REQUEST, '"text"', "parameters must be a JSON object", "parameters-a-string"),
+        _refused(
+            REQUEST, "", 'parameters must not be empty (send "{}" for none)', "parameters-empty"
         ),
-        pytest.param(
-            {"request": "{" + " " * 28 + "}", "parameters": "{}"},
-            "request and parameters of exactly 32 bytes are not signed (the length of a "
-            "ticket hash); add whitespace",
-            id="32-bytes-of-whitespace",
-        ),
-        pytest.param(
-            {"request": "not json", "parameters": "{}"},
-            "request is not JSON",
-            id="request-not-json",
-        ),
-        pytest.param(
-            {"request": REQUEST, "parameters": "{"},
-            "parameters is not JSON",
-            id="parameters-not-json",
-        ),
-        pytest.param(
-            {"request": "[1, 2]", "parameters": "{}"},
-            "request must be a JSON object",
-            id="request-an-array",
-        ),
-        pytest.param(
-            {"request": REQUEST, "parameters": '"text"'},
-            "parameters must be a JSON object",
-            id="parameters-a-string",
-        ),
-        pytest.param(
-            {"request": REQUEST, "parameters": ""},
-            'parameters must not be empty (send "{}" for none)',
-            id="parameters-empty",
-        ),
-        pytest.param({"request": "", "parameters": "{}"}, "request must not be empty", id="empty"),
-        pytest.param(
-            {"request": '{"a":"\x00"}', "parameters": "{}"},
-            "request is not JSON",
-            id="raw-nul-in-a-string",
-        ),
-        pytest.param(
-            {"request": "[" * 5000, "parameters": "{}"}, "request is not JSON", id="deep-nesting"
-        ),
-        pytest.param(
-            {"request": _of_length(MAX_JOB_BYTES + 1), "parameters": "{}"},
-            f"request and parameters exceed {MAX_JOB_BYTES} bytes",
-            id="too-long-together",
-        ),
-        pytest.param(
-            {"request": '{"a":"' + "é" * (MAX_JOB_BYTES // 2) + '"}', "parameters": "{}"},
-            f"request and parameters exceed {MAX_JOB_BYTES} bytes",
-            id="too-long-in-utf8-bytes",
+        _refused("", "{}", "request must not be empty", "empty"),
+        _refused('{"a":"\x00"}', "{}", "request is not JSON", "raw-nul-in-a-string"),
+        _refused("[" * 5000, "{}", "request is not JSON", "deep-nesting"),
+        _refused(_of_length(MAX_JOB_BYTES + 1), "{}", TOO_LONG, "too-long-together"),
+        _refused(
+            '{"a":"' + "é" * (MAX_JOB_BYTES // 2) + '"}', "{}", TOO_LONG, "too-long-in-utf8-bytes"
         ),
         pytest.param(
             {"request": REQUEST, "parameters": "{}", "sender": "0x00"},
             "sender: Extra inputs are not permitted",
             id="unknown-field",
         ),
-        pytest.param(
-            {"request": {"run": "echo"}, "parameters": "{}"},
-            "request: Input should be a valid string",
-            id="request-not-text",
+        _refused(
+            {"run": "echo"}, "{}", "request: Input should be a valid string", "request-not-text"
         ),
-        pytest.param(
-            {"parameters": "{}"},
-            "request: Field required",
-            id="request-missing",
-        ),
+        pytest.param({"parameters": "{}"}, "request: Field required", id="request-missing"),
     ],
 )
 async def test_text_that_cannot_be_signed_is_400(

@@ -1,13 +1,12 @@
 """POST /sign-orchestrator-info returns the OrchestratorRequest address and signature."""
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from lpgw.eth import PrivateKey, check_form, recover_sign
+from lpgw.eth import PrivateKey, recover_sign
 from lpgw.service.health import Readiness
 from lpgw.signer.api.app import create_app
 from lpgw.signer.api.auth import BearerAuth
@@ -27,16 +26,14 @@ def _vectors() -> list[Any]:
 
 
 async def test_signature_recovers_to_the_returned_address(
-    signer: httpx.AsyncClient, auth_header: dict[str, str], key: PrivateKey
+    signer: httpx.AsyncClient, auth_header: dict[str, str], key: PrivateKey, helpers: Any
 ) -> None:
     response = await signer.post(SIGN, headers=auth_header)
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"address", "signature"}
     assert body["address"] == key.checksum_address
-    assert re.fullmatch(r"0x[0-9a-f]{130}", body["signature"])
-    signature = bytes.fromhex(body["signature"][2:])
-    check_form(signature)
+    signature = helpers.signature_bytes(body["signature"])
     assert recover_sign(body["address"].encode(), signature) == key.address
 
 
@@ -92,20 +89,12 @@ async def test_wrong_method_uses_the_envelope(
 
 
 async def test_signatures_are_counted_by_route(
-    signer: httpx.AsyncClient, auth_header: dict[str, str]
+    signer: httpx.AsyncClient, auth_header: dict[str, str], helpers: Any
 ) -> None:
-    def count(metrics: str) -> float:
-        line = re.search(
-            r'^lpgw_signer_signatures_total\{route="/sign-orchestrator-info"\} (\S+)$',
-            metrics,
-            re.MULTILINE,
-        )
-        return float(line.group(1)) if line else 0.0
-
-    before = count((await signer.get("/metrics")).text)
+    before = await helpers.signatures_counted(signer, SIGN)
     await signer.post(SIGN, headers=auth_header)
     await signer.post(SIGN, headers=auth_header)
-    assert count((await signer.get("/metrics")).text) == before + 2
+    assert await helpers.signatures_counted(signer, SIGN) == before + 2
 
 
 class _Failing(SigningService):
