@@ -89,3 +89,30 @@ def test_malformed_chunk_headers_are_refused() -> None:
         parse_chunk(
             b"", {"Lpgw-Chunk-Seq": "0", "Lpgw-Chunk-Delivery": "1", "Lpgw-Chunk-Head": "{"}
         )
+
+
+async def test_work_is_cancelled_when_the_client_goes_first(bus: Bus) -> None:
+    inbox = ChunkInbox(bus, "in5")
+    stopped = asyncio.Event()
+
+    async def endless() -> str:
+        try:
+            await asyncio.sleep(60)
+        finally:
+            stopped.set()
+        return "never"
+
+    async with CancelWatch(bus, "job6") as watch:
+        asyncio.get_running_loop().call_later(
+            0.1, lambda: asyncio.ensure_future(inbox.cancel("job6"))
+        )
+        assert await asyncio.wait_for(watch.unless_cancelled(endless()), 2.0) is None
+    assert stopped.is_set()
+
+
+async def test_work_that_ends_first_gives_its_result(bus: Bus) -> None:
+    async def quick() -> str:
+        return "done"
+
+    async with CancelWatch(bus, "job7") as watch:
+        assert await watch.unless_cancelled(quick()) == "done"

@@ -13,10 +13,12 @@ and ends the client's stream instead of splicing two answers.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from lpgw.bus.client import Bus, unsubscribe_quietly
 from lpgw.bus.errors import BusError
@@ -25,6 +27,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 logger = logging.getLogger("lpgw.bus")
+T = TypeVar("T")
 
 SEQ_HEADER = "Lpgw-Chunk-Seq"
 DELIVERY_HEADER = "Lpgw-Chunk-Delivery"
@@ -55,7 +58,7 @@ class ChunkSender:
     def __init__(self, bus: Bus, inbox: str, job_id: str, delivery: int) -> None:
         self._bus = bus
         self._subject = bus.names.chunk(inbox, job_id)
-        self._delivery = str(delivery)
+        self.delivery = delivery
         self.sent = 0
 
     @property
@@ -73,7 +76,7 @@ class ChunkSender:
             await self._publish(data[at : at + MAX_CHUNK_BYTES], {})
 
     async def _publish(self, data: bytes, headers: dict[str, str]) -> None:
-        headers |= {SEQ_HEADER: str(self.sent), DELIVERY_HEADER: self._delivery}
+        headers |= {SEQ_HEADER: str(self.sent), DELIVERY_HEADER: str(self.delivery)}
         with translated(self._subject):
             await self._bus.nc.publish(self._subject, data, headers=headers)
         self.sent += 1
@@ -160,3 +163,19 @@ class CancelWatch:
     async def __aexit__(self, *_: object) -> None:
         if self._sub is not None:
             await unsubscribe_quietly(self._sub)
+
+    async def unless_cancelled(self, work: Awaitable[T]) -> T | None:
+        """`work`'s result, or None when the client went first: the work is then cancelled
+        (its connection to the orchestrator closes, which stops the work and its charge)."""
+        running = asyncio.ensure_future(work)
+        gone = asyncio.ensure_future(self.cancelled.wait())
+        try:
+            await asyncio.wait({running, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+        if running.done():
+            return running.result()
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        return None

@@ -100,13 +100,6 @@ class StreamBroken(AttemptFailed):
     retry_elsewhere = False
 
 
-class ClientGone(AttemptFailed):
-    """The application closed its connection: the work stops (nobody is left to answer)."""
-
-    kind = "client_gone"
-    retry_elsewhere = False
-
-
 class MediaUnavailable(AttemptFailed):
     """A result media URL could not be fetched (or decoded) in time."""
 

@@ -11,7 +11,6 @@ outcome of every attempt goes to the `OutcomeReporter`, which publishes them in 
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -37,7 +36,6 @@ from lpgw.session.attempts import attempt_budget, should_continue
 from lpgw.session.candidates import CandidateCache
 from lpgw.session.failures import (
     AttemptFailed,
-    ClientGone,
     OrchestratorBusy,
     Verdict,
     deadline_passed,
@@ -97,7 +95,7 @@ class _Tries:
 class ByocWork(Protocol):
     """BYOC jobs' own path (lpgw.session.byoc.ByocRunner)."""
 
-    async def run(self, job: AiJob, delivery: int) -> JobResult: ...
+    async def run(self, job: AiJob, sender: ChunkSender) -> JobResult: ...
 
 
 class JobRunner:
@@ -172,7 +170,8 @@ class JobRunner:
         if job.byoc is not None:
             if self._byoc is None:
                 return _failed(job, Verdict(501, "BYOC jobs are not enabled"), attempts=0)
-            return await self._byoc.run(job, delivery)
+            byoc = self._byoc
+            return await self._streamed(job, delivery, lambda sender: byoc.run(job, sender))
         if job.pipeline not in PIPELINES:
             return _failed(job, Verdict(400, f"unknown pipeline {job.pipeline}"), attempts=0)
         if job.units <= 0:
@@ -183,11 +182,24 @@ class JobRunner:
             return _failed(job, Verdict(503, str(exc)), attempts=0)
         if not job.stream:
             return await self._run(job, body, delivery, tries, None)
+        return await self._streamed(
+            job, delivery, lambda sender: self._run(job, body, delivery, tries, sender)
+        )
+
+    async def _streamed(
+        self,
+        job: AiJob,
+        delivery: int,
+        work: Callable[[ChunkSender], Awaitable[JobResult]],
+    ) -> JobResult:
+        """A job whose answer streams to intake as it comes (LLM events, BYOC): the result
+        counts the chunks sent, and the work stops when the client goes away."""
         sender = ChunkSender(self._bus, job.inbox, job.job_id, delivery)
         async with CancelWatch(self._bus, job.job_id) as watch:
-            result = await _unless_cancelled(
-                self._run(job, body, delivery, tries, sender), watch, job
-            )
+            result = await watch.unless_cancelled(work(sender))
+        if result is None:
+            logger.info("client_gone")
+            result = _failed(job, Verdict(499, "the client closed the connection"), attempts=0)
         return result.model_copy(update={"chunks": sender.sent, "delivery": delivery})
 
     async def _run(
@@ -296,27 +308,6 @@ def _sink(sender: ChunkSender, url: str) -> Sink:
             await sender.start(Head(200, headers), event)
 
     return sink
-
-
-async def _unless_cancelled(
-    work: Awaitable[JobResult], watch: CancelWatch, job: AiJob
-) -> JobResult:
-    """The job's result, or, when the client goes first, a result saying so (the work is
-    cancelled: the orchestrator's connection closes)."""
-    running = asyncio.ensure_future(work)
-    gone = asyncio.ensure_future(watch.cancelled.wait())
-    try:
-        await asyncio.wait({running, gone}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        gone.cancel()
-    if running.done():
-        return running.result()
-    running.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await running
-    logger.info("client_gone")
-    failure = ClientGone("the client closed the connection")
-    return _failed(job, Verdict(499, failure.message), attempts=0)
 
 
 def _succeeded(job: AiJob, success: Success, url: str, attempts: int) -> JobResult:

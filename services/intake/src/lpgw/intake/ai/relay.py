@@ -20,9 +20,10 @@ from lpgw.bus.errors import BusError, BusTimeout
 from lpgw.bus.events import AiJob, JobResult
 from lpgw.bus.subjects import Names
 from lpgw.intake.errors import ClientDisconnected, QueueUnavailable, ResultTimeout
-from lpgw.intake.replies import reply_for_result
+from lpgw.intake.replies import passes_through, reply_for_result
 from lpgw.intake.responses import json_reply
 from lpgw.intake.submission import Inbox, JobBus, publish_job
+from lpgw.service.envelope import error_body
 from lpgw.service.logs import get_logger
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -243,7 +244,6 @@ def _error_event(result: JobResult | None) -> bytes:
     """The end of a stream that failed after it started: an SSE `error` event clients can
     tell from tokens."""
     message = "the stream was interrupted"
-    if result is not None and result.error is not None and result.error.status < 500:
+    if result is not None and result.error is not None and passes_through(result.error.status):
         message = result.error.message
-    body = json.dumps({"error": {"message": message}, "detail": {"msg": message}})
-    return f"event: error\ndata: {body}\n\n".encode()
+    return f"event: error\ndata: {json.dumps(error_body(message))}\n\n".encode()

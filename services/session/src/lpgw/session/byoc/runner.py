@@ -12,7 +12,6 @@ orchestrator is closed, which stops the container's work and the orchestrator's 
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 from lpgw.bus import Bus
-from lpgw.bus.chunks import CancelWatch, ChunkSender, Head
+from lpgw.bus.chunks import ChunkSender, Head
 from lpgw.bus.errors import BusError
 from lpgw.bus.events import (
     AiJob,
@@ -92,7 +91,9 @@ class ByocRunner:
         self._outcomes = outcomes
         self._clock = clock
 
-    async def run(self, job: AiJob, delivery: int) -> JobResult:
+    async def run(self, job: AiJob, sender: ChunkSender) -> JobResult:
+        """The job's answer goes to `sender` as it comes; the caller stops the work when the
+        client goes away."""
         spec = job.byoc
         assert spec is not None
         if self._jobs is None:
@@ -102,26 +103,10 @@ class ByocRunner:
         except InputLost as exc:
             return _failed(job, 503, str(exc))
         body = files["body"].data if "body" in files else b""
-        sender = ChunkSender(self._bus, job.inbox, job.job_id, delivery)
-        async with CancelWatch(self._bus, job.job_id) as watch:
-            work = asyncio.ensure_future(self._offers(job, spec, body, sender, delivery))
-            gone = asyncio.ensure_future(watch.cancelled.wait())
-            try:
-                await asyncio.wait({work, gone}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                gone.cancel()
-            if not work.done():
-                logger.info("client_gone")
-                work.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await work
-                result = _failed(job, 499, "the client closed the connection")
-            else:
-                result = work.result()
-        return result.model_copy(update={"chunks": sender.sent, "delivery": delivery})
+        return await self._offers(job, spec, body, sender)
 
     async def _offers(
-        self, job: AiJob, spec: ByocSpec, body: bytes, sender: ChunkSender, delivery: int
+        self, job: AiJob, spec: ByocSpec, body: bytes, sender: ChunkSender
     ) -> JobResult:
         urls = await self._orchestrators(spec)
         offers, refusals = await find_offers(
@@ -155,7 +140,7 @@ class ByocRunner:
             if self._clock() >= job.deadline:
                 trail.add(offer.url, "the job's time ran out")
                 break
-            key = f"{job.job_id}.{delivery}.{n}"
+            key = f"{job.job_id}.{sender.delivery}.{n}"
             started = time.monotonic()
             try:
                 payment = await self._payments.pay(
